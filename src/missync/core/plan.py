@@ -40,7 +40,9 @@ SUMMARY_KEYS = (
     "errors",
     "unchanged",
 )
-PersonKind = Literal["new_pupils", "new_staff", "updated", "moved", "leavers", "restored", "possible_duplicates"]
+PersonKind = Literal[
+    "new_pupils", "new_staff", "updated", "moved", "leavers", "restored", "possible_duplicates"
+]
 ClassKind = Literal["new", "restored", "renamed", "relinked", "removed"]
 
 
@@ -157,8 +159,11 @@ class Plan:
             )
             if key:
                 lines[key].append(
-                    {"class": class_change.after.name, "kind": class_change.after.kind,
-                     "change": _class_change_text(class_change)}
+                    {
+                        "class": class_change.after.name,
+                        "kind": class_change.after.kind,
+                        "change": _class_change_text(class_change),
+                    }
                 )
         for dup in self.duplicates:
             lines["possible_duplicates"].append(
@@ -224,9 +229,7 @@ def _class_change_text(change: ClassChange) -> str:
     return "archived: no longer in the MIS"
 
 
-def build_plan(
-    roster: Roster, snapshot: Snapshot, choices: Choices, rng: RandomSource | None = None
-) -> Plan:
+def build_plan(roster: Roster, snapshot: Snapshot, choices: Choices, rng: RandomSource | None = None) -> Plan:
     """Compare what the MIS says with what the platform has, and say exactly what a sync would do."""
     return _Planner(roster, snapshot, choices, rng or secrets.SystemRandom()).build()
 
@@ -265,14 +268,15 @@ class _Planner:
         for group in self.roster.groups.values():
             if not self._in_scope(group):
                 continue
-            ref = by_mis_id.get(group.mis_id) if group.mis_id else None
-            if ref is None or ref in used:
-                ref = by_name.get(group.name)
-            if ref is None or ref in used:
+            found = by_mis_id.get(group.mis_id) if group.mis_id else None
+            if found is None or found in used:
+                found = by_name.get(group.name)
+            if found is None or found in used:
                 ref = new_ref(group.key)
                 after = ClassValues(group.name, group.kind, group.mis_id, self.roster.source)
                 self.plan.classes.append(ClassChange("new", ref, None, after))
             else:
+                ref = found
                 self._update_class(ref, group)
             used.add(ref)
             self.group_refs[group.key] = ref
@@ -282,8 +286,10 @@ class _Planner:
             self.plan.class_names.setdefault(ref, klass.name)
             if ref in used or not klass.linked:
                 continue
-            in_scope = klass.kind == "registration" or self.choices.subject_groups is None or (
-                klass.name in self.choices.subject_groups
+            in_scope = (
+                klass.kind == "registration"
+                or self.choices.subject_groups is None
+                or (klass.name in self.choices.subject_groups)
             )
             if not in_scope:
                 continue
@@ -294,7 +300,9 @@ class _Planner:
 
     def _update_class(self, ref: ClassRef, group: Group) -> None:
         before = self.snapshot.classes[ref]
-        after = ClassValues(group.name, group.kind, group.mis_id or before.mis_id, self.roster.source, "active")
+        after = ClassValues(
+            group.name, group.kind, group.mis_id or before.mis_id, self.roster.source, "active"
+        )
         if after == before:
             return
         if before.status == "archived":
@@ -320,11 +328,13 @@ class _Planner:
             seen_keys.add(person.key)
             account_id = identity.find(person, self.roster.source)
             if account_id is not None and account_id in self.claimed:
-                problems.append(Problem(
-                    f"matches the same account ({accounts[account_id].username}) as another MIS record",
-                    "Check the MIS for a duplicate record of this person (same UPN or MIS id twice).",
-                    person=person.key,
-                ))
+                problems.append(
+                    Problem(
+                        f"matches the same account ({accounts[account_id].username}) as another MIS record",
+                        "Check the MIS for a duplicate record of this person (same UPN or MIS id twice).",
+                        person=person.key,
+                    )
+                )
                 account_id = None
             if account_id is not None:
                 self.claimed[account_id] = person.key  # protected from archiving, even when in error
@@ -347,32 +357,40 @@ class _Planner:
     def _problems(self, person: Person, year_group: str | None, seen_keys: set[str]) -> list[Problem]:
         problems = [p for p in person.problems if p.severity == "error"]
         if person.key in seen_keys and not problems:
-            problems.append(Problem(
-                f"the MIS id {person.key} appears twice in this export",
-                "Each person must appear once; remove or merge the duplicate record in the MIS.",
-                person=person.key,
-            ))
+            problems.append(
+                Problem(
+                    f"the MIS id {person.key} appears twice in this export",
+                    "Each person must appear once; remove or merge the duplicate record in the MIS.",
+                    person=person.key,
+                )
+            )
         if person.role == "pupil":
             if not person.year:
-                problems.append(Problem(
-                    "has no year group", "Give the pupil a year group in the MIS, then sync again.",
-                    person=person.key,
-                ))
+                problems.append(
+                    Problem(
+                        "has no year group",
+                        "Give the pupil a year group in the MIS, then sync again.",
+                        person=person.key,
+                    )
+                )
             elif year_group is None:
                 self.unmapped.add(person.year)
-                problems.append(Problem(
-                    f"year group '{person.year}' is not mapped to a platform year group",
-                    f"Map '{person.year}' to a year group (the wizard's year groups step, or "
-                    f"`missync school settings SLUG --map-year \"{person.year}=Year 5\"`).",
-                    person=person.key,
-                ))
-            if person.registration_group and person.registration_group not in self.group_refs:
-                if person.registration_group not in self.roster.groups:
-                    problems.append(Problem(
+                problems.append(
+                    Problem(
+                        f"year group '{person.year}' is not mapped to a platform year group",
+                        f"Map '{person.year}' to a year group (the wizard's year groups step, or "
+                        f'`missync school settings SLUG --map-year "{person.year}=Year 5"`).',
+                        person=person.key,
+                    )
+                )
+            if person.registration_group and person.registration_group not in self.roster.groups:
+                problems.append(
+                    Problem(
                         f"registration group {person.registration_group} is not in the export",
                         "Check the class exists in the MIS for this academic year.",
                         person=person.key,
-                    ))
+                    )
+                )
         return problems
 
     def _values(self, person: Person, year_group: str | None, base: AccountValues | None) -> AccountValues:
@@ -451,8 +469,11 @@ class _Planner:
                 ("UPI", before.upi, after.upi),
                 ("MIS id", before.mis_id, after.mis_id),
                 ("date of birth", before.dob, after.dob),
-                ("legal name", (before.legal_forename, before.legal_surname),
-                 (after.legal_forename, after.legal_surname)),
+                (
+                    "legal name",
+                    (before.legal_forename, before.legal_surname),
+                    (after.legal_forename, after.legal_surname),
+                ),
                 ("MIS link", (before.source, before.source_id), (after.source, after.source_id)),
             )
             if old != new
@@ -473,10 +494,17 @@ class _Planner:
             account_id = candidates[0]
             account = self.snapshot.accounts[account_id]
             decision = self.choices.duplicates.get(person.key, self.choices.duplicate_default)
-            self.plan.duplicates.append(PossibleDuplicate(
-                person.key, person.display_name, person.role, account_id,
-                account.username, account.display_name, decision,
-            ))
+            self.plan.duplicates.append(
+                PossibleDuplicate(
+                    person.key,
+                    person.display_name,
+                    person.role,
+                    account_id,
+                    account.username,
+                    account.display_name,
+                    decision,
+                )
+            )
             if decision == "skip":
                 return
             if decision == "link":
@@ -491,7 +519,9 @@ class _Planner:
         if candidates:
             kind = "possible_duplicates"
         fmt = (
-            self.choices.pupil_username_format if person.role == "pupil" else self.choices.staff_username_format
+            self.choices.pupil_username_format
+            if person.role == "pupil"
+            else self.choices.staff_username_format
         )
         username = usernames.allocate(fmt, person.forename, person.surname, fallback=person.role)
         after = replace(self._values(person, year_group, None), username=username)
@@ -517,7 +547,8 @@ class _Planner:
             leaving = [
                 account_id
                 for account_id in found
-                if account_id is not None and accounts[account_id].status == "active"
+                if account_id is not None
+                and accounts[account_id].status == "active"
                 and account_id not in self.claimed
             ]
         for account_id in leaving:
@@ -533,7 +564,8 @@ class _Planner:
         threshold = self.choices.hold_threshold
         if leavers and linked_active and leavers > threshold * linked_active:
             self.plan.hold_reasons.append(
-                f"{leavers} of {linked_active} synced users ({leavers / linked_active:.0%}) would be archived "
+                f"{leavers} of {linked_active} synced users ({leavers / linked_active:.0%}) would be "
+                "archived "
                 f"as leavers, more than the {threshold:.0%} safety limit. Check the export is complete "
                 "(at the start of a school year, the top year leaving is expected)."
             )
