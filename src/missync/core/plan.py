@@ -338,6 +338,16 @@ class _Planner:
                 account_id = None
             if account_id is not None:
                 self.claimed[account_id] = person.key  # protected from archiving, even when in error
+            # A delta may leave a known pupil's class out (unchanged); anyone else needs one.
+            no_class = person.role == "pupil" and not person.registration_group and not problems
+            if no_class and (self.roster.complete or account_id is None):
+                problems.append(
+                    Problem(
+                        "has no registration group",
+                        "Give the pupil a registration group (class) in the MIS, then sync again.",
+                        person=person.key,
+                    )
+                )
             if problems:
                 self.plan.errors.append(
                     PersonError(person.key, person.display_name or person.key, person.role, tuple(problems))
@@ -396,10 +406,12 @@ class _Planner:
     def _values(self, person: Person, year_group: str | None, base: AccountValues | None) -> AccountValues:
         """The account as the MIS says it should be; memberships outside the sync's classes are kept."""
         groups = {self.group_refs[key] for key in person.groups if key in self.group_refs}
+        delta = not self.roster.complete
         if base is not None:
-            groups |= {ref for ref in base.groups if ref not in self.managed_refs}
+            # A delta only adds memberships; a full roster decides those of the classes it syncs.
+            groups |= {ref for ref in base.groups if delta or ref not in self.managed_refs}
         registration = self.group_refs.get(person.registration_group or "")
-        if person.role == "staff":
+        if person.role == "staff" or (delta and registration is None):
             registration = base.registration_class if base is not None else None
         elif registration is not None:
             groups.discard(registration)
@@ -537,10 +549,15 @@ class _Planner:
     def _plan_leavers(self, identity: IdentityIndex) -> None:
         accounts = self.snapshot.accounts
         if self.roster.complete:
+            # Only roles the export covers: a pupils-only file says nothing about staff.
+            covered = {person.role for person in self.roster.people}
             leaving = [
                 account_id
                 for account_id, account in accounts.items()
-                if account.linked and account.status == "active" and account_id not in self.claimed
+                if account.linked
+                and account.status == "active"
+                and account.role in covered
+                and account_id not in self.claimed
             ]
         else:
             found = (identity.by_link(self.roster.source, key) for key in sorted(self.roster.removed))
