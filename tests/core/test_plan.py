@@ -286,3 +286,21 @@ def test_after_applying_a_plan_the_same_roster_plans_nothing(
     # accounts present before keep their usernames whatever happened
     for account_id, values in snapshot.accounts.items():
         assert after.accounts[account_id].username == values.username
+
+
+def test_a_delta_keeps_a_known_pupils_class_but_a_new_pupil_needs_one() -> None:
+    snapshot = apply_in_memory(plan_of(roster_of(pupil("1", "Al", "Fox", group="3A"))), Snapshot())
+    delta = roster_of(
+        pupil("1", "Al", "Foxe", group=None), pupil("2", "Bo", "Fox", group=None), complete=False
+    )  # type: ignore[arg-type]
+    plan = plan_of(delta, snapshot)
+    assert plan.summary()["updated"] == 1 and plan.summary()["errors"] == 1
+    assert plan.people[0].after.registration_class == plan.people[0].before.registration_class  # type: ignore[union-attr]
+    assert plan.errors[0].person_key == "2"
+
+
+def test_an_export_without_staff_does_not_archive_staff() -> None:
+    teacher = Person(key="t1", role="staff", forename="Ida", surname="Lowe", email="il@example.org")
+    snapshot = apply_in_memory(plan_of(roster_of(pupil("1", "Al", "Fox"), teacher)), Snapshot())
+    plan = plan_of(roster_of(pupil("1", "Al", "Fox")), snapshot)
+    assert plan.summary()["leavers"] == 0 and plan.summary()["unchanged"] == 1

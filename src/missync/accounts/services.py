@@ -152,7 +152,16 @@ def add_user(
     return account, password
 
 
-def read_roster(paths: Sequence[str | PathLike[str]]) -> Roster:
+# SOURCE names that mean "read this school's live connection" rather than a file.
+PROVIDER_SOURCES = ("wonde", "xporter", "oneroster-api")
+
+
+def read_roster(school: School, paths: Sequence[str | PathLike[str]]) -> Roster:
+    """Read files or folders, or the school's live provider connection when SOURCE names one."""
+    if len(paths) == 1 and str(paths[0]) in PROVIDER_SOURCES:
+        from missync.connections.services import read_connection
+
+        return read_connection(school, str(paths[0]))
     return read_sources(paths)
 
 
@@ -164,7 +173,7 @@ class Preview:
 
 def preview(school: School, paths: Sequence[str | PathLike[str]], **choice_overrides: Any) -> Preview:
     """Read the sources and plan the sync against the school's store. Writes nothing."""
-    roster = read_roster(paths)
+    roster = read_roster(school, paths)
     plan = build_plan(roster, load_snapshot(school), school.choices(**choice_overrides))
     return Preview(roster, plan)
 

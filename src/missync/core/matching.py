@@ -100,6 +100,8 @@ class DuplicateFinder:
     def candidates(self, person: Person, year_group: str | None) -> list[int]:
         """Account ids that may be `person`, best first."""
         found: list[int] = []
+        if not self._by_surname:  # no hand-made accounts at all: nothing to compare
+            return found
         if person.role == "staff" and person.email:
             by_email = self._by_email.get(_low(person.email))
             if by_email is not None and self._accounts[by_email].role == "staff":

@@ -37,6 +37,8 @@ def clean_name(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isprintable():  # the common case, fast: only spaces to tidy
+        return " ".join(text.split())
     kept: list[str] = []
     for char in text:
         if char.isspace():
@@ -56,6 +58,8 @@ def _transliterate(text: str) -> str:
     Replacing symbols before transliterating matters: anyascii spells emoji out (":slight_smile:"),
     which must not become part of a username. Spaces keep the word boundaries ("O'Brien" -> "O Brien").
     """
+    if text.isascii():  # the common case, fast: ASCII letters and digits are already what we want
+        return _NOT_ASCII_ALNUM.sub(" ", text)
     wanted = "".join(char if unicodedata.category(char)[0] in "LMN" else " " for char in text)
     return anyascii(unicodedata.normalize("NFC", wanted))
 

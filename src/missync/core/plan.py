@@ -403,7 +403,9 @@ class _Planner:
                 )
         return problems
 
-    def _values(self, person: Person, year_group: str | None, base: AccountValues | None) -> AccountValues:
+    def _values(
+        self, person: Person, year_group: str | None, base: AccountValues | None, username: str = ""
+    ) -> AccountValues:
         """The account as the MIS says it should be; memberships outside the sync's classes are kept."""
         groups = {self.group_refs[key] for key in person.groups if key in self.group_refs}
         delta = not self.roster.complete
@@ -417,7 +419,7 @@ class _Planner:
             groups.discard(registration)
         return AccountValues(
             role=person.role,
-            username=base.username if base is not None else "",
+            username=base.username if base is not None else username,
             forename=person.forename,
             surname=person.surname,
             legal_forename=person.legal_forename,
@@ -536,7 +538,7 @@ class _Planner:
             else self.choices.staff_username_format
         )
         username = usernames.allocate(fmt, person.forename, person.surname, fallback=person.role)
-        after = replace(self._values(person, year_group, None), username=username)
+        after = self._values(person, year_group, None, username)
         password = None
         if person.role == "pupil":
             password_format = self.choices.password_formats.get(year_group or "") or default_password_format(
