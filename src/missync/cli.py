@@ -313,6 +313,66 @@ def undo_command(slug: str, as_json: bool) -> None:
         click.echo(f"Undid sync #{undone.pk} ({undone.source}): the school is as it was before it.")
 
 
+# -- sign-ins and the web app ---------------------------------------------------------------------
+def read_password(confirm: bool = True) -> str:
+    """A password from stdin: typed twice at a terminal, else the first line of piped input."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        fail("no password on standard input: pipe it in, e.g. `missync admin add SLUG EMAIL < password.txt`")
+    return password
+
+
+@main.group("admin")
+def admin_group() -> None:
+    """School administrators' sign-ins."""
+
+
+@admin_group.command("add")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--name", default="", help="The administrator's name, as shown on the pages.")
+def admin_add(slug: str, email: str, name: str) -> None:
+    """Let EMAIL sign in to school SLUG as its administrator (password read from stdin)."""
+    from missync.accounts.store import get_school
+    from missync.wizard.logins import create_login
+
+    membership = create_login(get_school(slug), email, read_password(), role="admin", name=name)
+    click.echo(f"{membership.user.email} can now sign in at /{slug}/ as a school admin.")
+
+
+@main.group("teacher")
+def teacher_group() -> None:
+    """Teachers' sign-ins (they see only their own classes)."""
+
+
+@teacher_group.command("add")
+@click.argument("slug")
+@click.argument("email")
+def teacher_add(slug: str, email: str) -> None:
+    """Let the member of staff with EMAIL sign in to school SLUG as a teacher (password from stdin)."""
+    from missync.accounts.store import get_school
+    from missync.wizard.logins import create_login
+
+    membership = create_login(get_school(slug), email, read_password(), role="teacher")
+    click.echo(f"{membership.user.email} can now sign in at /{slug}/ as a teacher.")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--threads", default=8, type=int, show_default=True)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the web app under a production WSGI server (waitress), static files included."""
+    from waitress import serve as waitress_serve
+
+    from missync.wsgi import application
+
+    click.echo(f"missync is serving on http://{host}:{port}/ (Ctrl+C stops it)")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="missync")
+
+
 @main.command("demo")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the generated school.")
 def demo_command(seed: int) -> None:

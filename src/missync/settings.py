@@ -32,18 +32,25 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "missync.accounts",
+    "missync.wizard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
+
+ROOT_URLCONF = "missync.urls"
+WSGI_APPLICATION = "missync.wsgi.application"
 
 TEMPLATES = [
     {
@@ -83,7 +90,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "Europe/London"
 LANGUAGE_CODE = "en-gb"
-STATIC_URL = "static/"
+STATIC_URL = "/static/"
+# WhiteNoise serves static files straight from the installed packages (no collectstatic step needed).
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("MISSYNC_SECURE_COOKIES") == "1"
+# Where uploaded MIS exports wait between wizard steps; removed when the wizard finishes.
+UPLOAD_ROOT = HOME / "uploads"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 LOGGING = {
     "version": 1,
