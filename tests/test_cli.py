@@ -176,7 +176,11 @@ def test_demo_runs_on_a_fresh_home(tmp_path: Path) -> None:
     """The README's first command, end to end in a fresh process on the embedded SQLite default."""
     env = {**os.environ, "MISSYNC_HOME": str(tmp_path / "home"), "DATABASE_URL": ""}
     done = subprocess.run(
-        [sys.executable, "-m", "missync.cli", "demo"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "missync.cli", "demo", "--no-serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "New pupils" in done.stdout and "Applied as sync" in done.stdout

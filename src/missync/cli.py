@@ -375,11 +375,16 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command("demo")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the generated school.")
-def demo_command(seed: int) -> None:
-    """Create a demo school, generate its MIS export, preview and apply it, and print the summary."""
+@click.option(
+    "--no-serve", is_flag=True, help="Sync in the terminal and exit instead of serving the web app."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+def demo_command(seed: int, no_serve: bool, host: str, port: int) -> None:
+    """Create a demo school with a ready MIS export and serve the web app (or sync it here: --no-serve)."""
     from missync.demo import run_demo
 
-    run_demo(click.echo, seed=seed)
+    run_demo(click.echo, seed=seed, serve=not no_serve, host=host, port=port)
 
 
 @contextmanager

@@ -1,12 +1,15 @@
-"""`missync demo`: a generated two-form-entry primary school, previewed, synced and summarised.
+"""`missync demo`: a generated two-form-entry primary school, ready to sync in the browser.
 
 Everything is made up (no real people). The demo school is recreated on each run so it always starts
-from the same place; other schools in the database are left alone.
+from the same place; other schools in the database are left alone. By default the web app is then
+served; `--no-serve` instead previews, applies and prints the summary in the terminal.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -15,35 +18,78 @@ from missync.accounts.apply import apply_plan
 from missync.accounts.models import School
 from missync.accounts.services import list_users, preview
 from missync.report import print_plan
-from missync.sample import generate_school, write_oneroster, write_spreadsheet
+from missync.sample import generate_school, next_academic_year, write_oneroster, write_spreadsheet
 
 DEMO_SLUG = "demo"
+DEMO_ADMIN = "admin@demo.example.org"
+
+Echo = Callable[[str], object]
 
 
-def run_demo(echo: Callable[[str], object], *, seed: int = 2026) -> School:
-    """Make the demo school, write its MIS export, preview it, apply it and print what happened."""
-    sample = generate_school(seed)
+@dataclass
+class Demo:
+    school: School
+    exports: dict[str, Path]
+    admin_email: str
+    admin_password: str
+
+
+def make_demo(echo: Echo, *, seed: int = 2026) -> Demo:
+    """Recreate the demo school and its admin, and write this year's and next year's MIS exports."""
+    from django.contrib.auth import get_user_model
+
+    from missync.wizard.logins import create_login
+
+    sample = generate_school(seed, pupils=420)
     folder = Path(settings.HOME) / "demo"
-    spreadsheet = write_spreadsheet(sample, folder / "oakfield-sims-export.csv")
-    oneroster = write_oneroster(sample, folder / "oakfield-oneroster.zip")
-
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    exports = {
+        "SIMS-style CSV, this year": write_spreadsheet(sample, folder / "oakfield-sims-export.csv")[0],
+        "OneRoster zip, this year": write_oneroster(sample, folder / "oakfield-oneroster.zip"),
+        "OneRoster zip, next academic year": write_oneroster(
+            next_academic_year(sample, seed + 1), folder / "oakfield-oneroster-next-year.zip"
+        ),
+    }
     School.objects.filter(slug=DEMO_SLUG).delete()
+    get_user_model().objects.filter(username__startswith=f"{DEMO_SLUG}/").delete()
     school = School.objects.create(slug=DEMO_SLUG, name=sample.name)
+    password = "demo-" + secrets.token_urlsafe(9)
+    create_login(school, DEMO_ADMIN, password, role="admin", name="Demo Admin")
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     echo(f"Demo school '{school.name}' (slug {DEMO_SLUG}) on {engine}.")
-    echo(f"Generated MIS export: {len(sample.pupils)} pupils, {len(sample.staff)} staff")
-    echo(f"  SIMS-style CSV: {spreadsheet[0]}")
-    echo(f"  OneRoster zip:  {oneroster}")
+    echo(f"Generated MIS export: {len(sample.pupils)} pupils, {len(sample.staff)} staff (all made up).")
+    for label, path in exports.items():
+        echo(f"  {label}: {path}")
     echo("")
+    return Demo(school, exports, DEMO_ADMIN, password)
 
-    result = preview(school, [str(path) for path in spreadsheet])
+
+def run_demo(
+    echo: Echo, *, seed: int = 2026, serve: bool = True, host: str = "127.0.0.1", port: int = 8000
+) -> None:
+    """Make the demo; then serve the web app, or (serve=False) sync it here and print what happened."""
+    demo = make_demo(echo, seed=seed)
+    first = str(next(iter(demo.exports.values())))
+    result = preview(demo.school, [first])
     print_plan(result.plan, echo)
     echo("")
-    run = apply_plan(school, result.plan, actor="demo", source=result.roster.description or "demo export")
+    if serve:
+        from waitress import serve as waitress_serve
+
+        from missync.wsgi import application
+
+        echo(
+            f"Open http://{host}:{port}/{DEMO_SLUG}/ and sign in as "
+            f"{demo.admin_email} / {demo.admin_password}"
+        )
+        echo(
+            "Then Import/Sync → MIS Sync Wizard, and upload one of the exports above. Ctrl+C stops the demo."
+        )
+        waitress_serve(application, host=host, port=port, threads=8, ident="missync")
+        return
+    run = apply_plan(demo.school, result.plan, actor="demo", source=result.roster.description or first)
     print_plan(result.plan, echo, applied=True)
     echo(f"Applied as sync #{run.pk}.")
-
-    pupils = [row for row in list_users(school, show_passwords=True) if row["role"] == "pupil"]
+    pupils = [row for row in list_users(demo.school, show_passwords=True) if row["role"] == "pupil"]
     echo("")
     echo("A few of the new pupils' logins:")
     for row in pupils[:5]:
@@ -51,15 +97,8 @@ def run_demo(echo: Callable[[str], object], *, seed: int = 2026) -> School:
             f"  {row['forename']} {row['surname']} ({row['registration_group']}): "
             f"{row['username']} / {row['password']}"
         )
-    again = preview(school, [str(path) for path in spreadsheet]).plan.summary()
+    again = preview(demo.school, [first]).plan.summary()
+    others = sum(v for k, v in again.items() if k != "unchanged")
     echo("")
-    echo(
-        f"Previewing the same export again changes nothing: {again['unchanged']} unchanged, "
-        f"{sum(v for k, v in again.items() if k != 'unchanged')} other lines."
-    )
-    echo(
-        "Try: missync users demo --show-passwords | missync preview demo "
-        + str(oneroster)
-        + " | missync undo demo"
-    )
-    return school
+    echo(f"Previewing the same export again: {again['unchanged']} unchanged, {others} other lines.")
+    echo(f"Web app (`missync serve`): /{DEMO_SLUG}/, sign in as {demo.admin_email} / {demo.admin_password}")

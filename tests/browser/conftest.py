@@ -76,5 +76,6 @@ def axe_check(page: Any, name: str) -> None:
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(results.generate_report())
     assert not violations, f"{name}: " + "; ".join(
-        f"{v['id']} ({v['impact']}): {v['help']} on {[n['target'] for n in v['nodes']][:3]}" for v in violations
+        f"{v['id']} ({v['impact']}): {v['help']} on {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
     )
