@@ -34,23 +34,28 @@ from missync.sources.common import (
 
 # Person fields -> the header_keys that mean them, most specific first.
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "preferred_forename": ("preferredforename",),
-    "forename": ("forename", "firstname", "givenname"),
-    "legal_forename": ("legalforename",),
-    "preferred_surname": ("preferredsurname",),
+    "preferred_forename": ("preferredforename", "preferredfirstname", "knownas", "chosenforename"),
+    "forename": ("forename", "forenames", "firstname", "givenname"),
+    "legal_forename": ("legalforename", "legalfirstname"),
+    "preferred_surname": ("preferredsurname", "preferredlastname", "chosensurname"),
     "surname": ("surname", "lastname", "familyname"),
-    "legal_surname": ("legalsurname",),
-    "upn": ("upn",),
+    "legal_surname": ("legalsurname", "legallastname"),
+    "upn": ("upn", "uniquepupilnumber"),
     "former_upn": ("formerupn",),
     "upi": ("upi",),
-    "mis_id": ("adno", "admissionnumber", "misid", "id", "staffcode"),
-    "year": ("year", "yeargroup", "ncyear"),
-    "registration_group": ("reggroup", "registrationgroup", "form", "class"),
-    "dob": ("dob", "dateofbirth"),
-    "email": ("email", "workemail"),
-    "role": ("role", "type"),
-    "groups": ("groups",),
-}
+    "mis_id": (
+        "adno", "admissionnumber", "admissionno", "admno", "misid", "id", "staffcode", "personid",
+        "pupilid", "studentid", "staffid", "employeeid",
+    ),
+    "year": ("year", "yeargroup", "ncyear", "curriculumyear", "yearofstudy"),
+    "registration_group": (
+        "reggroup", "registrationgroup", "reg", "form", "formgroup", "tutorgroup", "class",
+    ),
+    "dob": ("dob", "dateofbirth", "birthdate"),
+    "email": ("email", "workemail", "emailaddress", "workemailaddress", "schoolemail"),
+    "role": ("role", "type", "usertype", "persontype"),
+    "groups": ("groups", "subjectgroups", "teachinggroups", "classes"),
+}  # fmt: skip
 _FORENAMES = ("preferred_forename", "forename", "legal_forename")
 _SURNAMES = ("preferred_surname", "surname", "legal_surname")
 _PUPIL_WORDS = frozenset({"pupil", "pupils", "student", "students", "learner", "child"})
@@ -81,8 +86,8 @@ def read_spreadsheet(paths: Sequence[PathLike]) -> Roster:
             roster.problems.append(
                 Problem(
                     f"No {words} were read from these files.",
-                    f"If {words} are synced from this MIS, add their export too, or everyone already "
-                    "synced would be treated as a leaver.",
+                    f"{words.capitalize()} already on the platform are left as they are (not made "
+                    f"leavers); add the {words} export too to sync them.",
                     severity="warning",
                 )
             )
