@@ -14,28 +14,38 @@ from pathlib import Path
 from missync.core.roster import Roster, SourceError
 from missync.sources.common import validate_person
 from missync.sources.oneroster import read_oneroster
+from missync.sources.sds import read_sds, sds_version
 from missync.sources.spreadsheet import read_spreadsheet
 
-__all__ = ["read_oneroster", "read_sources", "read_spreadsheet", "validate_person"]
+__all__ = ["read_oneroster", "read_sds", "read_sources", "read_spreadsheet", "validate_person"]
 
 _SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 _ONEROSTER_FILES = ("manifest.csv", "users.csv")
 _EXPECTED = (
     "expected a OneRoster zip or folder, or a CSV/XLSX spreadsheet export with columns such as "
-    "Forename, Surname, Year, Reg Group"
+    "Forename, Surname, Year, Reg Group (or a Microsoft SDS CSV folder or zip)"
 )
 
 
 def read_sources(paths: Sequence[str | os.PathLike[str]]) -> Roster:
     """Read the given files or folders into one `Roster`, choosing the reader by what they are.
 
-    A `.zip`, or a folder holding manifest.csv or users.csv, is read as OneRoster (one set at a time).
+    A folder or zip holding a Microsoft SDS set (v1: Student.csv, Teacher.csv...; v2.1: roles.csv without
+    a OneRoster manifest) is read as SDS, alone. Any other `.zip`, or a folder holding manifest.csv or
+    users.csv, is read as OneRoster (one set at a time).
     `.csv`/`.xlsx` files are read as MIS spreadsheet exports: one file with a role column, or a pupils
     file and a staff file, merged into one roster. Raises `SourceError` for a missing path, an
     unrecognised format, or a mix of OneRoster and spreadsheets.
     """
     if not paths:
         raise SourceError(f"No files given: {_EXPECTED}")
+    sds = [Path(given) for given in paths if Path(given).exists() and sds_version(given)]
+    if sds:
+        if len(paths) > 1:
+            raise SourceError(
+                f"{sds[0].name} is a Microsoft SDS set: expected it alone, not with other files or folders"
+            )
+        return read_sds(sds[0])
     oneroster: list[Path] = []
     spreadsheets: list[Path] = []
     for given in paths:
