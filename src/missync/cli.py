@@ -22,12 +22,17 @@ from missync.core.roster import SourceError
 EXIT_ERROR, EXIT_USAGE, EXIT_HELD = 1, 2, 3
 
 
-def setup_django() -> None:
-    """Configure Django from the environment and bring the database schema up to date."""
+def configure_django() -> None:
+    """Configure Django from the environment (settings are read once, here)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "missync.settings")
     import django
 
     django.setup()
+
+
+def setup_django() -> None:
+    """Configure Django and bring the database schema up to date."""
+    configure_django()
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
@@ -410,6 +415,17 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
 
+
+def _register_commands() -> None:
+    """Commands that live with their own app: live MIS connections, login cards."""
+    configure_django()
+    from missync.connections.cli import COMMANDS as connection_commands
+
+    for command in connection_commands:
+        main.add_command(command)
+
+
+_register_commands()
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,13 @@ from missync.accounts.apply import apply_plan
 from missync.accounts.models import School
 from missync.accounts.services import list_users, preview
 from missync.report import print_plan
-from missync.sample import generate_school, next_academic_year, write_oneroster, write_spreadsheet
+from missync.sample import (
+    SampleSchool,
+    generate_school,
+    next_academic_year,
+    write_oneroster,
+    write_spreadsheet,
+)
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin@demo.example.org"
@@ -29,6 +35,7 @@ Echo = Callable[[str], object]
 @dataclass
 class Demo:
     school: School
+    sample: SampleSchool
     exports: dict[str, Path]
     admin_email: str
     admin_password: str
@@ -60,7 +67,7 @@ def make_demo(echo: Echo, *, seed: int = 2026) -> Demo:
     for label, path in exports.items():
         echo(f"  {label}: {path}")
     echo("")
-    return Demo(school, exports, DEMO_ADMIN, password)
+    return Demo(school, sample, exports, DEMO_ADMIN, password)
 
 
 def run_demo(
@@ -75,7 +82,17 @@ def run_demo(
     if serve:
         from waitress import serve as waitress_serve
 
+        from missync.providers.fake_wonde import FakeWonde
         from missync.wsgi import application
+
+        # A fake Wonde on loopback serving the same made-up school: register, approve and sync live,
+        # with no internet. The "school" approves the access request a few seconds after it is made.
+        wonde = FakeWonde(demo.sample, approved=False, approve_after=5).start()
+        echo("A fake Wonde serves the same school for live syncing (wizard: Data source → Wonde):")
+        echo(f"  API address: {wonde.base_url}")
+        echo(f"  Wonde school id: {wonde.school_id}")
+        echo(f"  Token: {wonde.token}")
+        echo("")
 
         echo(
             f"Open http://{host}:{port}/{DEMO_SLUG}/ and sign in as "

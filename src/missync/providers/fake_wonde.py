@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -67,8 +68,11 @@ class FakeWonde(FakeProvider):
         missing_permissions: Iterable[str] = (),
         classes: bool = True,
         now: dt.datetime = _EPOCH,
+        approve_after: float | None = None,
     ) -> None:
         super().__init__()
+        # The demo's stand-in for the school approving the app in Wonde's portal some seconds later.
+        self.approve_after = approve_after
         self.school_id = school_id or wonde_id("school", school.dfe_number)
         self.token = token or secrets.token_hex(20)
         self.with_classes = classes
@@ -252,6 +256,10 @@ class FakeWonde(FakeProvider):
             self.access_requests.append(request.body or {})
             if self.state == "none":
                 self.state = "pending"
+                if self.approve_after is not None:
+                    timer = threading.Timer(self.approve_after, self.approve)
+                    timer.daemon = True
+                    timer.start()
             return FakeResponse(200, {"success": True})
         if self.state != "approved":
             return self._forbidden("the school has not approved access")
