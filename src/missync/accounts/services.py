@@ -131,7 +131,11 @@ def add_user(
             password = generate_password(fmt, secrets.SystemRandom())
         school_class = None
         if class_name:
-            school_class = SchoolClass.objects.filter(school=school, name=class_name.strip()).first()
+            school_class = (
+                SchoolClass.objects.filter(school=school, name=class_name.strip(), status="active")
+                .order_by("kind")  # a registration class before a subject group of the same name
+                .first()
+            )
             if school_class is None:
                 school_class = SchoolClass.objects.create(school=school, name=class_name.strip())
         account = Account.objects.create(
