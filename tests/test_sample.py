@@ -28,6 +28,7 @@ from missync.sample import (
     write_oneroster,
     write_spreadsheet,
 )
+from missync.sources import read_sources
 
 
 def columns(header: str) -> list[str]:
@@ -232,8 +233,14 @@ def test_spreadsheet_split(school: SampleSchool, tmp_path: Path) -> None:
     assert (pupils_path.name, staff_path.name) == ("export-pupils.csv", "export-staff.csv")
     headers = [h for h in SPREADSHEET_HEADERS if h != "Role"]
     pupils, staff = read_csv(pupils_path.read_bytes()), read_csv(staff_path.read_bytes())
-    assert list(pupils[0]) == list(staff[0]) == headers
+    assert list(pupils[0]) == headers
+    staff_headers = [h for h in headers if h not in ("UPN", "Year", "DOB")]
+    assert list(staff[0]) == ["Staff Code" if h == "Adno" else h for h in staff_headers]
     assert (len(pupils), len(staff)) == (len(school.pupils), len(school.staff))
+    # and missync reads the pair back as pupils and staff
+    roster = read_sources([pupils_path, staff_path])
+    assert sum(p.role == "staff" for p in roster.people) == len(school.staff)
+    assert not [p for p in roster.people if p.problems]
 
 
 def test_spreadsheet_xlsx(school: SampleSchool, tmp_path: Path) -> None:

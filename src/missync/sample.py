@@ -435,8 +435,12 @@ def write_spreadsheet(
     if split:
         parts = [(path.with_name(f"{path.stem}-{part}{path.suffix}"), kind) for part, kind in _SPLIT_PARTS]
     for target, role in parts:
-        keep = [i for i, header in enumerate(SPREADSHEET_HEADERS) if not (role and header == "Role")]
+        # A split staff file has no pupil columns (UPN, Year, DOB), as an MIS staff export would not.
+        dropped = {"Role"} | ({"UPN", "Year", "DOB"} if role == "Staff" else set())
+        keep = [i for i, header in enumerate(SPREADSHEET_HEADERS) if not (role and header in dropped)]
         headers = [SPREADSHEET_HEADERS[i] for i in keep]
+        if role == "Staff":
+            headers = ["Staff Code" if header == "Adno" else header for header in headers]
         rows = ([row[i] for i in keep] for row in _spreadsheet_rows(school, role))
         if target.suffix.lower() == ".xlsx":
             _write_xlsx(target, headers, rows)

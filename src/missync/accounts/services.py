@@ -25,6 +25,12 @@ from .models import Account, Membership, School, SchoolClass
 from .store import load_snapshot
 
 
+SETTINGS_FIELDS = (
+    "pupil_username_format", "staff_username_format", "password_formats", "year_map", "subject_groups",
+    "hold_threshold",
+)  # fmt: skip
+
+
 class InvalidInput(ValueError):
     """A value given by the user is not acceptable; the message says which and what would be."""
 
@@ -99,7 +105,8 @@ def update_settings(
         if not 0 < hold_threshold <= 1:
             raise InvalidInput("the safety hold threshold must be a share between 0 and 1, e.g. 0.1 for 10%")
         school.hold_threshold = hold_threshold
-    school.save()
+    # Only the choices: never write back a stale revision over a sync being applied meanwhile.
+    school.save(update_fields=[*SETTINGS_FIELDS])
     return school
 
 

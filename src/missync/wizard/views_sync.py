@@ -1,28 +1,27 @@
-"""The MIS Sync Wizard and the sync history."""
+"""The MIS Sync Wizard and the sync history: the views live in `missync.wizard.sync`, by step."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from .sync.history import history, run_page, run_report_csv, undo_last
+from .sync.results import job_page, job_progress_fragment, run_logins, run_undo
+from .sync.steps import cancel, password_example, passwords, subjects, sync_start, usernames, years
+from .sync.summary import summary
 
-from missync.accounts.models import School, SyncRun
-
-from .access import school_page
-from .models import SchoolMembership
-
-
-@school_page(admin=True)
-def sync_start(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    return render(
-        request, "missync/sync_start.html", {"school": school, "membership": membership, "section": "sync"}
-    )
-
-
-@school_page(admin=True)
-def history(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    runs = SyncRun.objects.filter(school=school).order_by("-id")
-    return render(
-        request,
-        "missync/sync_history.html",
-        {"school": school, "membership": membership, "section": "history", "runs": runs},
-    )
+__all__ = [
+    "cancel",
+    "history",
+    "job_page",
+    "job_progress_fragment",
+    "password_example",
+    "passwords",
+    "run_logins",
+    "run_page",
+    "run_report_csv",
+    "run_undo",
+    "subjects",
+    "summary",
+    "sync_start",
+    "undo_last",
+    "usernames",
+    "years",
+]
