@@ -24,7 +24,6 @@ from .crypto import decrypt_credential, encrypt_credential
 from .models import Account, Membership, School, SchoolClass
 from .store import load_snapshot
 
-
 SETTINGS_FIELDS = (
     "pupil_username_format", "staff_username_format", "password_formats", "year_map", "subject_groups",
     "hold_threshold",
