@@ -9,10 +9,12 @@ in files under `MISSYNC_HOME` readable only by their owner, never in the databas
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
+from missync.credentials.mail_settings import email_settings
 from missync.keys import secret_from_env_or_file
 
 HOME = Path(os.environ.get("MISSYNC_HOME") or Path.home() / ".missync").expanduser()
@@ -34,7 +36,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "missync.accounts",
+    "missync.connections",
     "missync.wizard",
+    "missync.credentials",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +52,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during sign-in into the lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses sign-ins that are locked out. Staff sign in with Django users
+# (ModelBackend); pupils with their username and password or picture PIN (PupilBackend, no Django user).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "missync.credentials.backends.PupilBackend",
 ]
 
 ROOT_URLCONF = "missync.urls"
@@ -80,7 +95,8 @@ def _database() -> dict[str, object]:
         }
         Path(str(config["NAME"])).parent.mkdir(parents=True, exist_ok=True)
         # A file, not shared-cache memory, so tests see real SQLite locking between connections.
-        config["TEST"] = {"NAME": str(HOME / "test-missync.sqlite3")}
+        # One file per test process, so two test runs on one machine never share a database.
+        config["TEST"] = {"NAME": str(HOME / f"test-missync-{os.getpid()}.sqlite3")}
     return config
 
 
@@ -104,6 +120,37 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("MISSYNC_SECURE_COOK
 UPLOAD_ROOT = HOME / "uploads"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# -- failed sign-ins (django-axes): per account and per address, cleared by a teacher or after the cool-off.
+AXES_HANDLER = "missync.credentials.lockout.SchoolLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("MISSYNC_ACCOUNT_FAILURE_LIMIT") or 5)  # per account
+# Per address: a whole school often shares one public address, so it is much higher than per account.
+MISSYNC_ADDRESS_FAILURE_LIMIT = int(os.environ.get("MISSYNC_ADDRESS_FAILURE_LIMIT") or 200)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("MISSYNC_LOCKOUT_MINUTES") or 15))
+AXES_USERNAME_CALLABLE = "missync.credentials.lockout.attempt_username"
+AXES_LOCKOUT_CALLABLE = "missync.credentials.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+# Never store what was typed: every secret field of the sign-in forms is masked in axes' records.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "email",
+    "ip_address",
+    "password",
+    "pin",
+    "digit",
+    "password1",
+    "password2",
+]
+
+# -- email: staff activation links (see missync.credentials.mail_settings for MISSYNC_EMAIL_URL etc.).
+# The default writes each email to a file in MISSYNC_HOME/emails/, so a demo never sends real mail.
+globals().update(email_settings(os.environ, HOME))
+# How long a staff activation link works, and the address printed on login cards and in emails
+# (empty: the address the page was opened at; for the CLI, http://127.0.0.1:8000).
+MISSYNC_ACTIVATION_DAYS = int(os.environ.get("MISSYNC_ACTIVATION_DAYS") or 7)
+MISSYNC_BASE_URL = os.environ.get("MISSYNC_BASE_URL", "").strip().rstrip("/")
 
 LOGGING = {
     "version": 1,

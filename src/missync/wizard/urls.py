@@ -10,4 +10,5 @@ urlpatterns = [
     path("<slug:school>/sign-out/", auth_views.sign_out, name="sign-out"),
     path("<slug:school>/manage/", include("missync.wizard.urls_manage")),
     path("<slug:school>/manage/sync/", include("missync.wizard.urls_sync")),
+    path("<slug:school>/", include("missync.credentials.urls")),
 ]
