@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from django.core import mail
 
 from missync.cli import main
 from missync.core.plan import SUMMARY_KEYS
@@ -44,6 +45,9 @@ def test_preview_apply_users_undo(cli: CliRunner, export: str) -> None:
 
     applied = json.loads(run(cli, "apply", "oak", export, "--json"))
     assert applied["summary"] == document["summary"]
+    # each new member of staff with an email is sent an activation link
+    assert len(mail.outbox) == document["summary"]["new_staff"]
+    assert all("/oak/activate/" in message.body for message in mail.outbox)
     users = json.loads(run(cli, "users", "oak", "--json", "--show-passwords"))
     assert len(users) == document["summary"]["new_pupils"] + document["summary"]["new_staff"]
     pupil = next(u for u in users if u["role"] == "pupil")

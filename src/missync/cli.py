@@ -299,6 +299,11 @@ def apply_command(
     else:
         print_plan(plan, click.echo, applied=True)
         click.echo(f"Applied as sync #{run.pk}. Undo it with `missync undo {slug}`.")
+    from missync.credentials.activation import email_destination, send_activation_emails
+
+    sent = send_activation_emails(found, run, actor=run.actor)
+    if sent and not as_json:
+        click.echo(f"{sent} new member(s) of staff sent an activation email ({email_destination()}).")
 
 
 @main.command("undo")
@@ -420,8 +425,9 @@ def _register_commands() -> None:
     """Commands that live with their own app: live MIS connections, login cards."""
     configure_django()
     from missync.connections.cli import COMMANDS as connection_commands
+    from missync.credentials.cli import COMMANDS as credential_commands
 
-    for command in connection_commands:
+    for command in [*connection_commands, *credential_commands]:
         main.add_command(command)
 
 

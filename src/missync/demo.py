@@ -88,6 +88,8 @@ def run_demo(
         # A fake Wonde on loopback serving the same made-up school: register, approve and sync live,
         # with no internet. The "school" approves the access request a few seconds after it is made.
         wonde = FakeWonde(demo.sample, approved=False, approve_after=5).start()
+        if not settings.MISSYNC_BASE_URL:  # login cards and activation emails point at this server
+            settings.MISSYNC_BASE_URL = f"http://{host}:{port}"
         echo("A fake Wonde serves the same school for live syncing (wizard: Data source → Wonde):")
         echo(f"  API address: {wonde.base_url}")
         echo(f"  Wonde school id: {wonde.school_id}")
@@ -98,9 +100,10 @@ def run_demo(
             f"Open http://{host}:{port}/{DEMO_SLUG}/ and sign in as "
             f"{demo.admin_email} / {demo.admin_password}"
         )
-        echo(
-            "Then Import/Sync → MIS Sync Wizard, and upload one of the exports above. Ctrl+C stops the demo."
-        )
+        echo("Then Import/Sync → MIS Sync Wizard: upload one of the exports above, or read the fake Wonde.")
+        from missync.credentials.activation import email_destination
+
+        echo(f"New staff's activation emails are {email_destination()}. Ctrl+C stops the demo.")
         waitress_serve(application, host=host, port=port, threads=8, ident="missync")
         return
     run = apply_plan(demo.school, result.plan, actor="demo", source=result.roster.description or first)

@@ -64,6 +64,14 @@ AUTHENTICATION_BACKENDS = [
     "missync.credentials.backends.PupilBackend",
 ]
 
+# Staff passwords (admins, teachers after activation): Django's standard checks, at least 10 characters.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 ROOT_URLCONF = "missync.urls"
 WSGI_APPLICATION = "missync.wsgi.application"
 

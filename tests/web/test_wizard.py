@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -231,6 +232,10 @@ def test_a_whole_wizard_run_from_upload_to_result(ash: FreshSchool, wizard_setti
         assert account.registration_class is not None
         assert account.registration_class.name == sample_pupil.reg_group
         assert account.year_group == sample_pupil.year
+
+    # new staff were sent activation links pointing at this server
+    assert len(mail.outbox) == counts["new_staff"]
+    assert all("http://testserver/ash/activate/" in message.body for message in mail.outbox)
 
     # the upload is gone and the wizard starts afresh
     assert not any((wizard_settings / "ash").iterdir())

@@ -59,7 +59,7 @@ def staff_activation(request: HttpRequest, school: School, membership: SchoolMem
     return render(
         request,
         "missync/credentials/staff_activation.html",
-        {"school": school, "membership": membership, "section": "manage", "rows": rows},
+        {"school": school, "membership": membership, "section": "activation", "rows": rows},
     )
 
 

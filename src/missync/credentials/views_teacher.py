@@ -134,6 +134,7 @@ def cards_page(request: HttpRequest, school: School, membership: SchoolMembershi
         classes=visible_classes(school, membership, "registration"),
         groups=visible_classes(school, membership, "subject"),
         pupils=visible_pupils(school, membership),
+        section="cards",
     )
 
 
@@ -266,4 +267,11 @@ def history(request: HttpRequest, school: School, membership: SchoolMembership) 
     """Every credential action in the school, newest first."""
     events = CredentialEvent.objects.filter(school=school).select_related("account", "school_class")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return _page(request, "missync/credentials/history.html", school, membership, page=page)
+    return _page(
+        request,
+        "missync/credentials/history.html",
+        school,
+        membership,
+        page=page,
+        section="credential-history",
+    )

@@ -47,6 +47,7 @@ def start_job(
     source: str = "",
     confirm_hold: bool = False,
     cleanup: Path | None = None,
+    base_url: str | None = None,
 ) -> SyncJob:
     """Record a job applying `plan` to `school` and start it; `cleanup` is a folder removed on success."""
     job = SyncJob.objects.create(
@@ -55,7 +56,7 @@ def start_job(
         total=len(plan.people),
         step="Waiting to start",
     )
-    args = (job.pk, school.pk, plan, actor, source, confirm_hold, cleanup)
+    args = (job.pk, school.pk, plan, actor, source, confirm_hold, cleanup, base_url)
     if getattr(settings, "MISSYNC_SYNC_JOBS_INLINE", False):
         run_job(*args)
     else:
@@ -82,8 +83,11 @@ def run_job(
     source: str,
     confirm_hold: bool,
     cleanup: Path | None,
+    base_url: str | None = None,
 ) -> None:
-    """Apply the plan, keeping the job's step, counts and status up to date. Never raises."""
+    """Apply the plan, keeping the job's step, counts and status up to date. Never raises.
+
+    Once written, new staff are sent their activation emails (links pointing at `base_url`)."""
     total = len(plan.people)
 
     def progress(step: str, done: int, of: int) -> None:
@@ -105,11 +109,22 @@ def run_job(
         _finish(job_id, "failed", message=FAILED_UNEXPECTEDLY.format(kind=type(error).__name__))
     else:
         _finish(job_id, "done", run=run, step="Finished", done=total)
+        _send_activation_emails(job_id, school, run, base_url)
         if cleanup is not None:
             shutil.rmtree(cleanup, ignore_errors=True)
     finally:
         with _live_lock:
             _live.pop(job_id, None)
+
+
+def _send_activation_emails(job_id: int, school: School, run: Any, base_url: str | None) -> None:
+    """New staff get their activation email; a mail failure never undoes a finished sync."""
+    from missync.credentials.activation import send_activation_emails
+
+    try:
+        send_activation_emails(school, run, base=base_url, actor=run.actor or "sync")
+    except Exception as error:  # logged without addresses; admins can resend from the staff page
+        logger.error("sync job %s could not send activation emails (%s)", job_id, type(error).__name__)
 
 
 def _finish(job_id: int, status: str, **values: Any) -> None:

@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from missync.accounts.models import School
-from missync.accounts.services import preview
+from missync.accounts.store import load_snapshot
 from missync.core.passwords import PASSWORD_FORMATS
-from missync.core.plan import Plan
+from missync.core.plan import Plan, build_plan
 from missync.core.roster import Roster
 from missync.core.snapshot import DUPLICATE_DECISIONS
 from missync.core.usernames import USERNAME_FORMATS
@@ -27,7 +27,7 @@ from ..access import school_page
 from ..jobs import start_job
 from ..models import SchoolMembership
 from .common import page_context, read_state_roster, remember, wizard_state
-from .state import WizardState, cleanup_folder, mis_year_names, roster_sources, save_state
+from .state import WizardState, cleanup_folder, mis_year_names, save_state
 
 LINES_SHOWN = 1000  # per summary row; the history's CSV report has them all
 DUPLICATE_FIELD = "duplicate:"
@@ -35,7 +35,9 @@ DECISION_LABELS = {"link": "Same person", "new": "Different person", "skip": "De
 
 
 def plan_for(school: School, state: WizardState, roster: Roster) -> Plan:
-    return preview(school, roster_sources(school, state.source), **state.overrides(school, roster)).plan
+    """The plan for this run's roster (as read for this page) with the admin's answers: what `preview`
+    gives for the same source, without reading it again (a live source is read once per run)."""
+    return build_plan(roster, load_snapshot(school), school.choices(**state.overrides(school, roster)))
 
 
 def plan_digest(plan: Plan) -> str:
@@ -218,6 +220,7 @@ def _finish(
         source=state.source.describe(),
         confirm_hold=plan.held,
         cleanup=cleanup_folder(school, state.source),
+        base_url=request.build_absolute_uri("/"),
     )
     state.job = job.pk
     state.reach("finish")
