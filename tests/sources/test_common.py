@@ -20,7 +20,7 @@ from missync.sources.common import (
     validate_person,
 )
 
-FIX = "Fix: give the pupil a registration group (homeroom class) in the MIS, then sync again."
+FIX = "Fix: give the pupil a registration group (their form or class) in the MIS, then sync again."
 
 
 def test_header_key_ignores_case_spaces_underscores_and_bom() -> None:

@@ -337,7 +337,7 @@ def validate_person(
             person.role == "pupil" and not person.registration_group and not delta,
             "registration_group",
             f"{who} has no registration group.",
-            "give the pupil a registration group (homeroom class) in the MIS",
+            "give the pupil a registration group (their form or class) in the MIS",
         ),
         (
             person.role == "staff" and not person.email,
