@@ -27,7 +27,9 @@ from .builders import (
 )
 from .conftest import Writer
 
-NO_REG_GROUP_FIX = "Fix: give the pupil a registration group (their form or class) in the MIS, then sync again."
+NO_REG_GROUP_FIX = (
+    "Fix: give the pupil a registration group (their form or class) in the MIS, then sync again."
+)
 
 
 def person(roster: Roster, key: str) -> Person:
