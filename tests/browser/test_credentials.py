@@ -25,7 +25,7 @@ from missync.accounts.models import Account, School, SyncRun
 from missync.accounts.services import preview
 from missync.core.passwords import PICTURE_PIN_ANIMALS
 from missync.credentials.activation import send_activation_emails, staff_needing_activation
-from missync.credentials.pupils import ensure_state, qr_token
+from missync.credentials.pupils import decoy_pin_length, ensure_state, qr_token
 from missync.credentials.signin import WRONG
 from missync.sample import SampleSchool, generate_school, write_spreadsheet
 from missync.wizard.logins import create_login
@@ -276,10 +276,14 @@ def test_a_lockout_and_its_clearing_by_the_class_teacher(
     base, slug = live_server.url, oak.slug
 
     # before any lockout, an unknown username gets exactly what a real one with a wrong password gets
-    enter_username(page, base, slug, "NoSuchPupil")
-    unknown_step = main_text(page, "NoSuchPupil")
+    # (one whose decoy form is a password box, like this pupil's)
+    nobody = next(
+        f"NoSuchPupil{n}" for n in range(200) if decoy_pin_length(oak.school, f"NoSuchPupil{n}") is None
+    )
+    enter_username(page, base, slug, nobody)
+    unknown_step = main_text(page, nobody)
     assert type_password(page, "Wrong11") == 200
-    unknown_wrong = main_text(page, "NoSuchPupil")
+    unknown_wrong = main_text(page, nobody)
     enter_username(page, base, slug, pupil.username)
     assert main_text(page, pupil.username) == unknown_step
     assert type_password(page, "Wrong11") == 200

@@ -6,9 +6,9 @@ import re
 
 from django.test import Client
 
-from missync.accounts.models import Account
+from missync.accounts.models import Account, School
 from missync.credentials.changes import reset_password
-from missync.credentials.pupils import SESSION_KEY, ensure_state, qr_token
+from missync.credentials.pupils import SESSION_KEY, decoy_pin_length, ensure_state, qr_token
 from missync.credentials.signin import WRONG
 
 from .conftest import SyncedSchool, pupils_with, secret_of, signed_in
@@ -81,14 +81,31 @@ def test_a_pupil_types_their_picture_pin_and_can_clear_it(oak: SyncedSchool) -> 
     assert response.status_code == 302
 
 
+def unknown_username(school: School, pin_length: int | None) -> str:
+    """A username no pupil has whose decoy form is a password box (None) or a pad of `pin_length`."""
+    return next(
+        name
+        for name in (f"NoSuchPupil{n}" for n in range(200))
+        if decoy_pin_length(school, name) == pin_length
+    )
+
+
 def test_unknown_usernames_look_exactly_like_real_ones(oak: SyncedSchool) -> None:
     pupil = pupils_with(oak.school, picture=False)[0]
     client = Client()
     real = start(client, pupil.username)
-    unknown = start(client, "NoSuchPupil")
-    assert _same_page(real, pupil.username) == _same_page(unknown, "NoSuchPupil")
+    nobody = unknown_username(oak.school, None)
+    unknown = start(client, nobody)
+    assert _same_page(real, pupil.username) == _same_page(unknown, nobody)
+    # a picture-PIN pupil's pad is no give-away: some unknown usernames get a pad too, every time
+    picture = next(p for p in pupils_with(oak.school, picture=True) if len(secret_of(p)) == 4)
+    padded = unknown_username(oak.school, 4)
+    assert _same_page(start(client, picture.username), picture.username) == _same_page(
+        start(client, padded), padded
+    )
+    assert _same_page(start(client, padded), padded) == _same_page(start(client, padded), padded)
     wrong = client.post("/oak/", {"stage": "password", "username": pupil.username, "password": "Nope99"})
-    missing = client.post("/oak/", {"stage": "password", "username": "NoSuchPupil", "password": "Nope99"})
+    missing = client.post("/oak/", {"stage": "password", "username": nobody, "password": "Nope99"})
     assert wrong.status_code == missing.status_code == 200
     assert wrong.content.count(WRONG.encode()) == missing.content.count(WRONG.encode()) == 1
     assert client.get("/oak/me/").status_code == 302

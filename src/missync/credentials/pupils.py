@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core import signing
 from django.http import HttpRequest
@@ -43,6 +44,15 @@ def picture_pin_length(pupil: Account | None) -> int | None:
     """How many pictures the pupil's PIN has, or None when they type a password (or are unknown)."""
     plain = decrypt_credential(pupil.credential) if pupil is not None else None
     return len(plain) if plain and plain.isdigit() else None
+
+
+def decoy_pin_length(school: School, username: str) -> int | None:
+    """For an unknown username, the kind of form a real pupil might get (password box, or a pad of 4 or 2
+    pictures), chosen by a keyed hash so it is the same on every try: the form's shape never tells
+    whether a username exists."""
+    key = settings.SECRET_KEY.encode()
+    digest = hmac.new(key, f"{school.pk}:{username.strip().lower()}".encode(), "sha256").digest()
+    return (None, 4, 2)[digest[0] % 3]
 
 
 @cache

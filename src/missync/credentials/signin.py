@@ -1,8 +1,9 @@
 """Pupils' sign-in on the school's page, in two steps that work as plain form posts (no JavaScript needed):
 the username, then a password box or, for picture-PIN pupils, a pad of ten animals to tap or type.
 
-An unknown username gets the password box, and a wrong password and an unknown username get the same
-words on the same page, so the page never tells whether a username exists. Sign-ins go through
+An unknown username gets a password box or a picture pad as a real pupil might (the same one every
+time), and a wrong password and an unknown username get the same words on the same page, so the page
+never tells whether a username exists. Sign-ins go through
 `authenticate` (see `backends`), so django-axes counts failures and locks out. A QR code from a login card
 signs its pupil in directly, until their credentials are changed.
 """
@@ -23,6 +24,7 @@ from missync.core.passwords import PICTURE_PIN_ANIMALS
 
 from .lockout import PUPIL_PASSWORD, PUPIL_SCHOOL, PUPIL_USERNAME
 from .pupils import (
+    decoy_pin_length,
     end_pupil_session,
     find_pupil,
     picture_pin_length,
@@ -94,7 +96,8 @@ def pupil_sign_in(request: HttpRequest, school: School, staff_context: dict[str,
     username = request.POST.get("username", "").strip()[:60]
     if not username:
         return render_stage(request, school, "start", pupil_error=NO_USERNAME, extra=staff_context)
-    pin_length = picture_pin_length(find_pupil(school, username))
+    pupil = find_pupil(school, username)
+    pin_length = picture_pin_length(pupil) if pupil is not None else decoy_pin_length(school, username)
     kind = "picture" if pin_length else "password"
     if stage == "username":
         return render_stage(request, school, kind, username=username, pin_length=pin_length)
