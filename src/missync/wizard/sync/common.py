@@ -15,7 +15,16 @@ from missync.accounts.services import read_roster, update_settings
 from missync.core.roster import Roster, SourceError
 
 from ..models import SchoolMembership, SyncJob
-from .state import STEP_INDEX, STEPS, WizardState, forget_state, load_state, roster_sources, save_state
+from .state import (
+    STEP_INDEX,
+    STEPS,
+    WizardState,
+    forget_state,
+    live_roster,
+    load_state,
+    roster_sources,
+    save_state,
+)
 
 WIZARD_SECTION = "sync"
 
@@ -75,7 +84,17 @@ def wizard_state(request: HttpRequest, school: School, step: str) -> WizardState
 
 
 def read_state_roster(request: HttpRequest, school: School, state: WizardState) -> Roster | HttpResponse:
-    """The uploaded export, read again (it was read once when uploaded, so this rarely fails)."""
+    """The uploaded export, read again (it was read once when uploaded, so this rarely fails); or the
+    roster read live from the provider at the start of this run, as the admin has reviewed it."""
+    if state.source.is_live:
+        try:
+            return live_roster(school, state.source)
+        except ValueError:
+            forget_state(request, school)
+            messages.error(
+                request, "The roster read from your MIS can no longer be used: read it again to continue."
+            )
+            return redirect("sync-start", school.slug)
     try:
         return read_roster(school, roster_sources(school, state.source))
     except SourceError as error:

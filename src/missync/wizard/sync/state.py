@@ -1,14 +1,18 @@
 """The wizard's answers between steps, kept in the session (one entry per school), and its uploads.
 
-The data source is a small, separate part of the state (`Source`), so live providers can be added as
-other kinds of source without touching the steps that follow. Uploads are saved under
+The data source is a small, separate part of the state (`Source`): an upload, or a live provider
+("wonde", "xporter", "oneroster-api") read once at the start of the run. Uploads are saved under
 `UPLOAD_ROOT/<school slug>/<random token>/`, named from the client's file name only after cleaning it
-(the name matters: the spreadsheet reader tells a staff file by it); they are removed when the wizard
-finishes or is cancelled, and abandoned ones after a day.
+(the name matters: the spreadsheet reader tells a staff file by it); a live read is kept the same way, as
+the roster it read (`LIVE_ROSTER_FILE`, JSON), so every later step and Finish plan on the very roster the
+admin reviewed. Both are removed when the wizard finishes or is cancelled, and abandoned ones after a day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import re
 import secrets
 import shutil
@@ -25,7 +29,7 @@ from django.http import HttpRequest
 from missync.accounts.models import School
 from missync.accounts.services import PROVIDER_SOURCES
 from missync.core.passwords import default_password_format
-from missync.core.roster import Roster
+from missync.core.roster import Group, Person, Problem, Roster
 from missync.core.years import YEAR_GROUPS, map_year
 
 UPLOAD_SUFFIXES = (".zip", ".csv", ".xlsx", ".xlsm")
@@ -33,6 +37,7 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 ABANDONED_AFTER_SECONDS = 24 * 3600
 MAX_SOURCE_LENGTH = 500  # SyncRun.source
 UPLOAD = "upload"
+LIVE_ROSTER_FILE = "roster.json"
 _TOKEN = re.compile(r"[A-Za-z0-9]{32}")
 _STORED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.(zip|csv|xlsx|xlsm)")
 
@@ -58,8 +63,9 @@ STEP_INDEX = {step.slug: index for index, step in enumerate(STEPS)}
 
 @dataclass
 class Source:
-    """Where this run's roster comes from: today an upload (files in one token folder). A live provider
-    will be another `kind` ("wonde", "xporter"...) with no files: `roster_sources` says what to read."""
+    """Where this run's roster comes from: an upload (files in one token folder), or a live provider
+    (`kind` "wonde", "xporter" or "oneroster-api") whose read is kept as `LIVE_ROSTER_FILE` in its token
+    folder, `names` holding the read's description ("Wonde school A1..., full, 12 requests")."""
 
     kind: str
     token: str = ""
@@ -69,6 +75,10 @@ class Source:
     @property
     def is_upload(self) -> bool:
         return self.kind == UPLOAD
+
+    @property
+    def is_live(self) -> bool:
+        return self.kind in PROVIDER_SOURCES
 
     def describe(self) -> str:
         """The files' names as the admin knows them (kept short enough for the run's history)."""
@@ -141,9 +151,11 @@ def load_state(request: HttpRequest, school: School) -> WizardState | None:
         state = WizardState(**{**raw, "source": source})
     except (KeyError, TypeError):
         return None
-    if not source.is_upload:
-        return state if source.kind in PROVIDER_SOURCES else None
-    if not _TOKEN.fullmatch(source.token) or not all(_STORED_NAME.fullmatch(n) for n in source.files):
+    if source.is_live:
+        names_ok = source.files == [LIVE_ROSTER_FILE]
+    else:
+        names_ok = source.is_upload and all(_STORED_NAME.fullmatch(n) for n in source.files)
+    if not _TOKEN.fullmatch(source.token) or not names_ok:
         return None
     if not all(path.is_file() for path in source_paths(school, source)):
         return None
@@ -184,8 +196,10 @@ def roster_sources(school: School, source: Source) -> list[str]:
 
 
 def cleanup_folder(school: School, source: Source) -> Path | None:
-    """The folder to remove once the run is written (an upload's), or None."""
-    return upload_folder(school, source.token) if source.is_upload else None
+    """The folder to remove once the run is written (an upload's or a live read's), or None."""
+    if source.is_upload or (source.is_live and _TOKEN.fullmatch(source.token)):
+        return upload_folder(school, source.token)
+    return None
 
 
 def clean_file_name(original: str, taken: Iterable[str] = ()) -> str:
@@ -265,3 +279,64 @@ def subject_groups_in(roster: Roster) -> list[tuple[str, int, int]]:
         for name in {names[key] for key in person.groups if key in names}:
             counts[name][0 if person.role == "pupil" else 1] += 1
     return [(name, pupils, staff) for name, (pupils, staff) in sorted(counts.items())]
+
+
+# -- a live read, kept for the run ---------------------------------------------------------------------
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not kept in a live read")
+
+
+def roster_to_json(roster: Roster) -> str:
+    """The whole roster as JSON (`roster_from_json` gives back an equal roster)."""
+    return json.dumps(asdict(roster), default=_json_value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _person(raw: dict[str, Any]) -> Person:
+    return Person(
+        **{
+            **raw,
+            "groups": tuple(raw.get("groups") or ()),
+            "dob": dt.date.fromisoformat(raw["dob"]) if raw.get("dob") else None,
+            "problems": tuple(Problem(**problem) for problem in raw.get("problems") or ()),
+        }
+    )
+
+
+def roster_from_json(text: str) -> Roster:
+    """The roster `roster_to_json` wrote; ValueError (or KeyError/TypeError) when the text is not one."""
+    raw = json.loads(text)
+    return Roster(
+        source=raw["source"],
+        people=[_person(person) for person in raw["people"]],
+        groups={key: Group(**group) for key, group in raw["groups"].items()},
+        problems=[Problem(**problem) for problem in raw["problems"]],
+        complete=bool(raw["complete"]),
+        removed=set(raw["removed"]),
+        description=raw.get("description", ""),
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file so a reader sees the old content or the new, never half of it (owner-only)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    with temporary.open("x", encoding="utf-8") as handle:
+        os.chmod(temporary, 0o600)
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def save_live_roster(folder: Path, roster: Roster) -> None:
+    write_atomically(folder / LIVE_ROSTER_FILE, roster_to_json(roster))
+
+
+def live_roster(school: School, source: Source) -> Roster:
+    """The roster a live source read at the start of the run; ValueError when it cannot be loaded."""
+    path = upload_folder(school, source.token) / LIVE_ROSTER_FILE
+    try:
+        return roster_from_json(path.read_text(encoding="utf-8"))
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"the roster read from {source.kind} is gone or damaged") from error

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from missync.accounts.models import School
@@ -25,6 +26,15 @@ from ..access import school_page
 from ..models import SchoolMembership
 from .common import next_or_back, page_context, read_state_roster, remember, wizard_state
 from .forms import PasswordsForm, SubjectsForm, UploadForm, UsernamesForm, YearsForm, password_field_name
+from .source_live import (
+    LIVE_ACTION,
+    SECRET_FIELDS,
+    drop_pending_read,
+    live_post,
+    provider_label,
+    reading,
+    render_start,
+)
 from .state import (
     WizardState,
     forget_state,
@@ -42,9 +52,15 @@ EXAMPLE_PEOPLE = 3
 
 
 # -- 0. data source ------------------------------------------------------------------------------------
+@sensitive_post_parameters(*SECRET_FIELDS)  # a provider's secret never reaches an error report
 @school_page(admin=True)
 def sync_start(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
+    """Upload an export, or read the school's MIS live through its data provider (`source_live`)."""
     state = load_state(request, school)
+    if request.method == "POST" and LIVE_ACTION in request.POST:
+        return live_post(request, school, membership, state)
+    if request.method == "GET" and "reading" in request.GET:
+        return reading(request, school, membership, state)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         source = save_upload(school, form.files_to_save())
@@ -58,8 +74,7 @@ def sync_start(request: HttpRequest, school: School, membership: SchoolMembershi
             save_state(request, school, WizardState.start(school, source))
             return redirect("sync-usernames", school.slug)
     form.link_errors()
-    context = page_context(school, membership, state, "source", form=form, errors=form.error_list())
-    return render(request, "missync/sync_start.html", context)
+    return render_start(request, school, membership, state, form=form)
 
 
 def _unreadable(school: School, paths: list[Any]) -> str:
@@ -79,10 +94,19 @@ def _unreadable(school: School, paths: list[Any]) -> str:
 @school_page(admin=True)
 @require_POST
 def cancel(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
+    state = load_state(request, school)
     forget_state(request, school)
-    messages.success(
-        request, "The wizard was cancelled: nothing was changed and the uploaded file was removed."
-    )
+    drop_pending_read(request, school)
+    if state is not None and state.source.is_live:
+        messages.success(
+            request,
+            "The wizard was cancelled: nothing was changed and the roster read from "
+            f"{provider_label(state.source.kind)} was removed.",
+        )
+    else:
+        messages.success(
+            request, "The wizard was cancelled: nothing was changed and the uploaded file was removed."
+        )
     return redirect("sync-start", school.slug)
 
 
