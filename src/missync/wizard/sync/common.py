@@ -83,6 +83,19 @@ def wizard_state(request: HttpRequest, school: School, step: str) -> WizardState
     return state
 
 
+def wizard_inputs(
+    request: HttpRequest, school: School, step: str
+) -> tuple[WizardState, Roster] | HttpResponse:
+    """The run in progress and its roster, for a step that needs both; else where to send the admin."""
+    state = wizard_state(request, school, step)
+    if isinstance(state, HttpResponse):
+        return state
+    roster = read_state_roster(request, school, state)
+    if isinstance(roster, HttpResponse):
+        return roster
+    return state, roster
+
+
 def read_state_roster(request: HttpRequest, school: School, state: WizardState) -> Roster | HttpResponse:
     """The uploaded export, read again (it was read once when uploaded, so this rarely fails); or the
     roster read live from the provider at the start of this run, as the admin has reviewed it."""

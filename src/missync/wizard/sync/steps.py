@@ -24,7 +24,7 @@ from missync.core.years import map_year, suggest_year
 
 from ..access import school_page
 from ..models import SchoolMembership
-from .common import next_or_back, page_context, read_state_roster, remember, wizard_state
+from .common import next_or_back, page_context, read_state_roster, remember, wizard_inputs, wizard_state
 from .forms import PasswordsForm, SubjectsForm, UploadForm, UsernamesForm, YearsForm, password_field_name
 from .source_live import (
     LIVE_ACTION,
@@ -182,12 +182,10 @@ def usernames(request: HttpRequest, school: School, membership: SchoolMembership
 # -- 2. passwords --------------------------------------------------------------------------------------
 @school_page(admin=True)
 def passwords(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    state = wizard_state(request, school, "passwords")
-    if isinstance(state, HttpResponse):
-        return state
-    roster = read_state_roster(request, school, state)
-    if isinstance(roster, HttpResponse):
-        return roster
+    found = wizard_inputs(request, school, "passwords")
+    if isinstance(found, HttpResponse):
+        return found
+    state, roster = found
     year_map = state.year_map_for(school)
     years = year_groups_in(roster, year_map)
     initial = {password_field_name(y): state.password_format_for(school, y) for y in years}
@@ -236,12 +234,10 @@ def password_example(request: HttpRequest, school: School, membership: SchoolMem
 # -- 3. year groups ------------------------------------------------------------------------------------
 @school_page(admin=True)
 def years(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    state = wizard_state(request, school, "years")
-    if isinstance(state, HttpResponse):
-        return state
-    roster = read_state_roster(request, school, state)
-    if isinstance(roster, HttpResponse):
-        return roster
+    found = wizard_inputs(request, school, "years")
+    if isinstance(found, HttpResponse):
+        return found
+    state, roster = found
     names = mis_year_names(roster)
     remembered = school.year_map or {}
     initial = {
@@ -276,12 +272,10 @@ def years(request: HttpRequest, school: School, membership: SchoolMembership) ->
 # -- 4. subject groups ---------------------------------------------------------------------------------
 @school_page(admin=True)
 def subjects(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    state = wizard_state(request, school, "subjects")
-    if isinstance(state, HttpResponse):
-        return state
-    roster = read_state_roster(request, school, state)
-    if isinstance(roster, HttpResponse):
-        return roster
+    found = wizard_inputs(request, school, "subjects")
+    if isinstance(found, HttpResponse):
+        return found
+    state, roster = found
     groups = subject_groups_in(roster)
     names = [name for name, _, _ in groups]
     ticked = names if state.subject_groups is None else [n for n in names if n in state.subject_groups]

@@ -26,7 +26,7 @@ from missync.report import ROW_LABELS
 from ..access import school_page
 from ..jobs import start_job
 from ..models import SchoolMembership
-from .common import page_context, read_state_roster, remember, wizard_state
+from .common import page_context, remember, wizard_inputs
 from .state import WizardState, cleanup_folder, mis_year_names, save_state
 
 LINES_SHOWN = 1000  # per summary row; the history's CSV report has them all
@@ -100,12 +100,10 @@ def _posted_decisions(post: Mapping[str, str], plan: Plan) -> tuple[dict[str, st
 
 @school_page(admin=True)
 def summary(request: HttpRequest, school: School, membership: SchoolMembership) -> HttpResponse:
-    state = wizard_state(request, school, "summary")
-    if isinstance(state, HttpResponse):
-        return state
-    roster = read_state_roster(request, school, state)
-    if isinstance(roster, HttpResponse):
-        return roster
+    found = wizard_inputs(request, school, "summary")
+    if isinstance(found, HttpResponse):
+        return found
+    state, roster = found
     year_map = state.year_map_for(school)
     unmapped = [name for name, _ in mis_year_names(roster) if map_year(name, year_map) is None]
     if unmapped:
