@@ -133,6 +133,31 @@ def test_registration_sections_become_registration_groups(tmp_path: Path) -> Non
     assert dangling and dangling[0].file == "StudentEnrollment.csv" and dangling[0].row == 4
 
 
+def test_a_pupils_only_section_is_their_class_when_none_is_marked_registration(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "primary",
+        {
+            "School.csv": "DfE Number,Name\n9991234,Made-up Primary\n",
+            "Section.csv": "ID,School DfE Number,Section Name\ns1,9991234,3 Oak\ns2,9991234,3 Ash\n"
+            "s3,9991234,Choir\n",
+            "Student.csv": "ID,School DfE Number,First Name,Last Name,Username,Grade\n"
+            "p1,9991234,Amy,Lee,alee,Year 3\np2,9991234,Ben,Ray,bray,Year 3\n"
+            "p3,9991234,Cat,Fox,cfox,Year 3\n",
+            "Teacher.csv": "ID,School DfE Number,First Name,Last Name,Username,Secondary Email\n"
+            "t1,9991234,Ann,Teacher,ateacher,ann@school.example.org\n",
+            "StudentEnrollment.csv": "Section ID,ID\ns1,p1\ns2,p2\ns1,p3\ns3,p3\n",
+            "TeacherRoster.csv": "Section ID,ID\ns1,t1\n",
+        },
+    )
+    roster = read_sds(folder)
+    pupils = {p.key: p for p in roster.people if p.role == "pupil"}
+    assert (pupils["p1"].registration_group, pupils["p2"].registration_group) == ("s1", "s2")
+    # a pupil in a class and a club: the class is the one some pupil has alone
+    assert pupils["p3"].registration_group == "s1" and pupils["p3"].groups == ("s3",)
+    assert roster.groups["s3"].kind == "subject" and roster.groups["s1"].kind == "registration"
+    assert not any(p.problems for p in pupils.values())
+
+
 V2 = {
     "orgs.csv": "sourcedId,name,type\no1,Made-up Primary,school\n",
     "users.csv": "sourcedId,username,givenName,familyName,password,activeDirectoryMatchId,email,phone,sms\n"

@@ -192,7 +192,22 @@ class _Reader:
         else:
             self.groups.setdefault(user, []).append(section)
 
+    def _classes_from_only_sections(self) -> None:
+        """With no section recognisably a registration group (a primary school's export may name its
+        classes "3 Oak"), a section that is some pupil's only one is taken as that class."""
+        pupils = {key for key in self.groups if self.entries[key].person.role == "pupil"}
+        only = {self.groups[key][0] for key in pupils if len(set(self.groups[key])) == 1}
+        for section in only:
+            self.roster.groups[section] = replace(self.roster.groups[section], kind="registration")
+        for key in pupils:
+            homes = [section for section in self.groups[key] if section in only]
+            if homes:
+                self.registration[key] = homes
+                self.groups[key] = [section for section in self.groups[key] if section not in only]
+
     def finish(self) -> None:
+        if not any(group.kind == "registration" for group in self.roster.groups.values()):
+            self._classes_from_only_sections()
         entries = []
         for key in self.order:
             entry = self.entries[key]
