@@ -304,3 +304,10 @@ def test_an_export_without_staff_does_not_archive_staff() -> None:
     snapshot = apply_in_memory(plan_of(roster_of(pupil("1", "Al", "Fox"), teacher)), Snapshot())
     plan = plan_of(roster_of(pupil("1", "Al", "Fox")), snapshot)
     assert plan.summary()["leavers"] == 0 and plan.summary()["unchanged"] == 1
+
+
+def test_an_export_without_pupils_does_not_archive_classes() -> None:
+    teacher = Person(key="t1", role="staff", forename="Ida", surname="Lowe", email="il@example.org")
+    snapshot = apply_in_memory(plan_of(roster_of(pupil("1", "Al", "Fox"), teacher)), Snapshot())
+    plan = plan_of(roster_of(teacher), snapshot)
+    assert plan.summary()["removed_classes"] == 0 and plan.summary()["leavers"] == 0

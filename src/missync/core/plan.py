@@ -282,6 +282,8 @@ class _Planner:
             self.group_refs[group.key] = ref
             self.plan.class_names[ref] = group.name
         self.managed_refs = set(used)
+        # Classes are read from pupils: an export without pupils (staff only) says nothing about them.
+        removes_classes = self.roster.complete and any(p.role == "pupil" for p in self.roster.people)
         for ref, klass in self.snapshot.classes.items():
             self.plan.class_names.setdefault(ref, klass.name)
             if ref in used or not klass.linked:
@@ -294,7 +296,7 @@ class _Planner:
             if not in_scope:
                 continue
             self.managed_refs.add(ref)
-            if klass.status == "active" and self.roster.complete:
+            if klass.status == "active" and removes_classes:
                 archived = replace(klass, status="archived")
                 self.plan.classes.append(ClassChange("removed", ref, klass, archived))
 
