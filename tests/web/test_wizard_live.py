@@ -254,6 +254,16 @@ def test_change_settings_keeps_the_secret_when_left_blank(ash: LiveSchool, wonde
     assert 'class="state-approved"' in page and new_token not in page
 
 
+def test_a_kept_secret_is_never_sent_to_a_new_address_or_school(ash: LiveSchool, wonde: FakeWonde) -> None:
+    ash.register_wonde(wonde)
+    before = Connection.objects.get(school=ash.school).options
+    for change in ({"base_url": "https://wonde.attacker.example.org/v1.0"}, {"school_id": "A0000000001"}):
+        response = ash.register_wonde(wonde, token="", **change)
+        html = text_of(response)
+        assert response.status_code == 200 and "enter the token again" in html
+        assert Connection.objects.get(school=ash.school).options == before
+
+
 # -- Xporter and OneRoster API ------------------------------------------------------------------------
 def test_xporter_registration_form_errors_are_linked_to_their_fields(ash: LiveSchool) -> None:
     data = {
