@@ -156,3 +156,18 @@ def test_email_settings_from_the_environment(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError):
         email_settings({"MISSYNC_EMAIL_URL": "ftp://x"}, tmp_path)
+
+
+def test_activation_links_the_sign_in_to_the_account_the_link_was_for(oak: SyncedSchool) -> None:
+    """A role mailbox passed from a teacher who left to a new one: the new teacher gets their own classes."""
+    run = SyncRun.objects.get(school=oak.school)
+    needing = sorted(staff_needing_activation(oak.school, run), key=lambda a: a.pk)
+    leaver, staff = needing[0], needing[-1]  # the leaver's account is the older one
+    Account.objects.filter(pk=leaver.pk).update(status="archived", email=staff.email)
+    send_activation_emails(oak.school, run, base="http://school.test")
+    message = next(m for m in mail.outbox if m.to == [staff.email])
+    client = Client()
+    response = client.get(activation_path(message.body))
+    client.post(response["Location"], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    membership = SchoolMembership.objects.get(user__username=f"oak/{staff.email.lower()}")
+    assert membership.account_id == staff.pk != leaver.pk

@@ -47,3 +47,13 @@ def test_a_teacher_sees_only_their_classes_and_not_the_wizard(oak: SyncedSchool,
     assert others.count() > 300
     for pupil in others:
         assert f">{pupil.username}<".encode() not in page.content
+
+
+def test_a_teacher_who_has_left_can_no_longer_sign_in_or_see_pupils(
+    oak: SyncedSchool, teacher: Client
+) -> None:
+    assert teacher.get("/oak/manage/").status_code == 200
+    Account.objects.filter(pk=oak.teacher.pk).update(status="archived")  # a leaver, archived by a sync
+    assert teacher.get("/oak/manage/").status_code == 404  # the open session stops working at once
+    response = Client().post("/oak/", {"email": oak.teacher_email, "password": PASSWORD})
+    assert response.status_code == 200 and b"do not match" in response.content

@@ -197,6 +197,7 @@ def activate(account: Account, password: str) -> SchoolMembership:
             password,
             role=ROLE_TEACHER,
             name=f"{account.forename} {account.surname}",
+            account=account,  # the account the link was sent for, never another with the same email
         )
         StaffActivation.objects.filter(account=account).update(activated_at=timezone.now())
         record_event(account.school, account.email or "", "activated", account=account)

@@ -25,9 +25,16 @@ def membership_of(request: HttpRequest, school: School) -> SchoolMembership | No
     if not user.is_authenticated:
         return None
     membership = getattr(user, "membership", None)
-    if membership is None or membership.school_id != school.pk:
+    if membership is None or not membership_is_current(membership, school):
         return None
     return membership
+
+
+def membership_is_current(membership: SchoolMembership, school: School) -> bool:
+    """A sign-in works at its own school only, and not once its staff account has left (is archived)."""
+    if membership.school_id != school.pk:
+        return False
+    return membership.account_id is None or membership.account.status == "active"
 
 
 def school_page(*, admin: bool = False) -> Callable[[View], View]:

@@ -21,6 +21,7 @@ from missync.accounts.models import School
 from missync.credentials.pupils import SESSION_KEY as PUPIL_SESSION_KEY
 from missync.credentials.signin import locked_message, pupil_sign_in, render_stage
 
+from .access import membership_is_current
 from .models import school_username
 
 STAFF_WRONG = "That email address and password do not match an account of this school."
@@ -59,7 +60,8 @@ def sign_in(request: HttpRequest, school: str) -> HttpResponse:
             username=school_username(found, form.cleaned_data["email"]),
             password=form.cleaned_data["password"],
         )
-        if user is not None and getattr(user, "membership", None) and user.membership.school_id == found.pk:
+        membership = getattr(user, "membership", None) if user is not None else None
+        if membership is not None and membership_is_current(membership, found):
             login(request, user)
             request.session.pop(PUPIL_SESSION_KEY, None)  # a staff sign-in ends a pupil's on this browser
             return redirect(_next_target(request, found))

@@ -14,7 +14,13 @@ from .models import ROLE_ADMIN, ROLE_TEACHER, SchoolMembership, school_username
 
 
 def create_login(
-    school: School, email: str, password: str, *, role: str = ROLE_ADMIN, name: str = ""
+    school: School,
+    email: str,
+    password: str,
+    *,
+    role: str = ROLE_ADMIN,
+    name: str = "",
+    account: Account | None = None,
 ) -> SchoolMembership:
     """A sign-in for `email` at `school` with `role`, linked to the school's staff account with that email.
 
@@ -29,7 +35,12 @@ def create_login(
         validate_password(password)
     except ValidationError as error:
         raise InvalidInput("the password is too weak: " + " ".join(error.messages)) from None
-    account = Account.objects.filter(school=school, role="staff", email__iexact=email).first()
+    if account is None:  # the active member of staff with this email (an archived one has left)
+        account = Account.objects.filter(
+            school=school, role="staff", status="active", email__iexact=email
+        ).first()
+    elif account.school_id != school.pk or account.role != "staff" or account.status != "active":
+        raise InvalidInput("only an active member of staff of this school can be given a sign-in")
     if role == ROLE_TEACHER and account is None:
         raise InvalidInput(
             f"no member of staff of {school.slug} has the email {email}: sync the school or add them first"

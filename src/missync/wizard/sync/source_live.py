@@ -277,16 +277,14 @@ def _register(
     if form.is_valid():
         given = form.settings()
         moved = connection is not None and any(
-            given.get(name, "") != str(connection.options.get(name, ""))
-            for name in given
-            if name != "secret"
+            given.get(name, "") != str(connection.options.get(name, "")) for name in given if name != "secret"
         )
         if not given["secret"] and moved:
             # A kept secret is only ever sent where it was entered: a new address or school id needs it again.
+            secret_label = form.fields[form.secret_field].label.lower()
             form.add_error(
                 form.secret_field,
-                f"You changed where missync connects: enter the {form.fields[form.secret_field].label.lower()} "
-                "again for the new settings.",
+                f"You changed where missync connects: enter the {secret_label} again for the new settings.",
             )
         elif not given["secret"] and connection is not None:
             kept = decrypt_credential(connection.secret)
