@@ -190,6 +190,7 @@ def test_demo_runs_on_a_fresh_home(tmp_path: Path) -> None:
     assert "New pupils" in done.stdout and "Applied as sync" in done.stdout
     assert (tmp_path / "home" / "missync.sqlite3").exists()
     assert oct((tmp_path / "home" / "credential.key").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "home").stat().st_mode & 0o777) == "0o700"
     listed = subprocess.run(
         [sys.executable, "-m", "missync.cli", "users", "demo", "--json"],
         env=env,

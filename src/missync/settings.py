@@ -19,6 +19,8 @@ from missync.keys import secret_from_env_or_file
 
 HOME = Path(os.environ.get("MISSYNC_HOME") or Path.home() / ".missync").expanduser()
 DEBUG = os.environ.get("MISSYNC_DEBUG") == "1"
+# Owner-only: the SQLite database, uploaded MIS exports and emails below it are children's data.
+HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = secret_from_env_or_file("MISSYNC_SECRET_KEY", HOME / "secret.key", kind="django")
 # The key that encrypts pupils' reprintable passwords; kept outside the database so a dump holds none.

@@ -9,6 +9,7 @@ from django.test import Client
 from missync.accounts.models import Account
 from missync.credentials.lockout import is_pupil_locked
 from missync.credentials.models import CredentialEvent
+from missync.credentials.pupils import find_pupil
 from missync.credentials.signin import WRONG
 
 from .conftest import PASSWORD, SyncedSchool, pupils_with, secret_of, taught_class
@@ -108,3 +109,12 @@ def test_teachers_cannot_clear_other_classes(oak: SyncedSchool, teacher: Client)
     )
     assert stranger is not None and stranger.registration_class_id != mine.pk
     assert teacher.post(f"/oak/manage/pupils/{stranger.pk}/unlock/").status_code == 404
+
+
+def test_unicode_lookalikes_of_a_username_are_nobody(oak: SyncedSchool) -> None:
+    pupil = pupils_with(oak.school, picture=False)[0]
+    assert find_pupil(oak.school, pupil.username.upper()) == pupil
+    lookalike = pupil.username.lower().replace("s", "\u017f").replace("i", "\u0131").replace("k", "\u212a")
+    if lookalike == pupil.username.lower():
+        lookalike = pupil.username + "\u0130"
+    assert find_pupil(oak.school, lookalike) is None

@@ -472,6 +472,17 @@ def test_resolve_all_duplicates_links_them_all(ash: FreshSchool) -> None:
     assert account.source and account.username == username
 
 
+def test_finish_refuses_choices_changed_in_another_tab_after_the_summary(ash: FreshSchool) -> None:
+    summary = walk_to_summary(ash, ash.oneroster())
+    # in another tab, Year 3's password format changes after this summary was shown
+    answer(ash.client, ash.url + "passwords/", **{"password-year-3": "noun6-digits4"})
+    for step in ("year-groups/", "subject-groups/"):
+        answer(ash.client, ash.url + step)
+    response = finish(ash, summary)
+    assert response.status_code == 302 and response["Location"] == ash.url + "summary/"
+    assert not SyncRun.objects.filter(school=ash.school).exists()
+
+
 def test_finish_refuses_when_the_summary_changed_meanwhile(ash: FreshSchool) -> None:
     summary = walk_to_summary(ash, ash.oneroster())
     _hand_made_twin(ash)  # someone adds a pupil by hand while the admin reads the summary

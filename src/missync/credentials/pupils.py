@@ -31,7 +31,9 @@ _QR_SALT = "missync.credentials.qr"
 def find_pupil(school: School, username: str) -> Account | None:
     """The active pupil of `school` with this username (compared case-insensitively), if any."""
     username = username.strip()
-    if not username or len(username) > 60:
+    # Usernames are plain ASCII: anything else is nobody's (and must not match through a database's
+    # Unicode case folding, a long s for an s in "RussellD", which would dodge the lockout count).
+    if not username or len(username) > 60 or not username.isascii():
         return None
     return (
         Account.objects.filter(school=school, role="pupil", status="active", username__iexact=username)

@@ -21,6 +21,7 @@ from missync.core.roster import Roster
 from missync.core.snapshot import DUPLICATE_DECISIONS
 from missync.core.usernames import USERNAME_FORMATS
 from missync.core.years import map_year
+from missync.credentials.views_teacher import request_base
 from missync.report import ROW_LABELS
 
 from ..access import school_page
@@ -40,8 +41,9 @@ def plan_for(school: School, state: WizardState, roster: Roster) -> Plan:
     return build_plan(roster, load_snapshot(school), school.choices(**state.overrides(school, roster)))
 
 
-def plan_digest(plan: Plan) -> str:
-    """A fingerprint of everything the summary shows, independent of the order lines come in."""
+def plan_digest(plan: Plan, choices: Any = None) -> str:
+    """A fingerprint of everything the summary shows (the plan, and the `choices` recap shown with it),
+    independent of the order lines come in."""
     document = plan.as_json()
 
     def canonical(items: list[Any]) -> list[str]:
@@ -54,6 +56,7 @@ def plan_digest(plan: Plan) -> str:
         "lines": {key: canonical(lines) for key, lines in document["lines"].items()},
         "class_changes": canonical(document["class_changes"]),
         "problems": canonical(document["problems"]),
+        "choices": json.dumps(choices, sort_keys=True, default=str),
     }
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
@@ -137,7 +140,7 @@ def summary(request: HttpRequest, school: School, membership: SchoolMembership) 
                 )
                 return redirect("sync-summary", school.slug)
             plan = plan_for(school, state, roster)
-            if plan_digest(plan) != request.POST.get("plan_digest"):
+            if plan_digest(plan, _choices_recap(school, state, roster)) != request.POST.get("plan_digest"):
                 messages.error(
                     request,
                     "Nothing was written: the summary changed since you looked at it (another sync or a "
@@ -156,7 +159,7 @@ def summary(request: HttpRequest, school: School, membership: SchoolMembership) 
         state,
         "summary",
         plan=plan,
-        digest=plan_digest(plan),
+        digest=plan_digest(plan, _choices_recap(school, state, roster)),
         rows=summary_rows(plan.summary(), plan.lines()),
         duplicates=_duplicate_rows(plan),
         undecided=sum(1 for dup in plan.duplicates if dup.decision == "skip"),
@@ -218,7 +221,7 @@ def _finish(
         source=state.source.describe(),
         confirm_hold=plan.held,
         cleanup=cleanup_folder(school, state.source),
-        base_url=request.build_absolute_uri("/"),
+        base_url=request_base(request),
     )
     state.job = job.pk
     state.reach("finish")
