@@ -8,6 +8,7 @@ import io
 import json
 import re
 import time
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -620,6 +621,17 @@ def test_a_failing_job_records_a_clear_message_and_changes_nothing(
     assert b"Back to the summary" in page.content
     again = ash.client.get(ash.url + "summary/")  # the answers are still there to try again
     assert again.status_code == 200 and b"What the sync will do" in again.content
+
+
+def test_a_job_left_by_a_restarted_server_is_marked_failed(ash: FreshSchool) -> None:
+    old = SyncJob.objects.create(school=ash.school, status="running", step="Writing the changes")
+    SyncJob.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(hours=1))
+    fresh = SyncJob.objects.create(school=ash.school, status="running", step="Writing the changes")
+    page = ash.client.get(f"{ash.url}jobs/{old.pk}/")
+    assert b"server was restarted" in page.content
+    assert SyncJob.objects.get(pk=old.pk).status == "failed"
+    ash.client.get(f"{ash.url}jobs/{fresh.pk}/progress/")
+    assert SyncJob.objects.get(pk=fresh.pk).status == "running"  # recent: may still be writing
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.utils import timezone
 
 from missync.accounts.apply import ApplyRefused, apply_plan
 from missync.accounts.models import School
@@ -30,6 +32,16 @@ logger = logging.getLogger(__name__)
 
 _live: dict[int, tuple[str, int, int]] = {}
 _live_lock = threading.Lock()
+_running: set[int] = set()  # jobs whose thread belongs to this process
+
+# A job still queued or running this long after it started, with no thread here, was left by a process
+# that stopped mid-write (a restart): its transaction never committed.
+STALE_AFTER = timedelta(minutes=30)
+ABANDONED = (
+    "Nothing was changed: the sync stopped before it finished (the server was restarted while it was "
+    "writing). A sync is written all at once or not at all, so the school is exactly as it was. Go back "
+    "to the summary and finish again."
+)
 
 FAILED_UNEXPECTEDLY = (
     "Nothing was changed: the sync stopped with an unexpected error ({kind}). A sync is written all at "
@@ -57,6 +69,8 @@ def start_job(
         step="Waiting to start",
     )
     args = (job.pk, school.pk, plan, actor, source, confirm_hold, cleanup, base_url)
+    with _live_lock:
+        _running.add(job.pk)
     if getattr(settings, "MISSYNC_SYNC_JOBS_INLINE", False):
         run_job(*args)
     else:
@@ -115,6 +129,7 @@ def run_job(
     finally:
         with _live_lock:
             _live.pop(job_id, None)
+            _running.discard(job_id)
 
 
 def _send_activation_emails(job_id: int, school: School, run: Any, base_url: str | None) -> None:
@@ -132,6 +147,16 @@ def _finish(job_id: int, status: str, **values: Any) -> None:
         SyncJob.objects.filter(pk=job_id).update(status=status, **values)
     except Exception as error:  # the database itself failed: nothing more to record it in
         logger.error("sync job %s could not record its end (%s)", job_id, type(error).__name__)
+
+
+def mark_if_abandoned(job: SyncJob) -> SyncJob:
+    """Mark failed a job left unfinished by a process that has gone, so its page does not wait forever."""
+    with _live_lock:
+        here = job.pk in _running
+    if job.status in ("queued", "running") and not here and job.created_at < timezone.now() - STALE_AFTER:
+        SyncJob.objects.filter(pk=job.pk, status=job.status).update(status="failed", message=ABANDONED)
+        job.refresh_from_db()
+    return job
 
 
 def job_progress(job: SyncJob) -> tuple[str, int, int]:

@@ -22,7 +22,7 @@ from missync.accounts.models import Account, School, SyncRun
 from missync.report import ROW_LABELS
 
 from ..access import school_page
-from ..jobs import job_progress
+from ..jobs import job_progress, mark_if_abandoned
 from ..models import SchoolMembership, SyncJob
 from .common import page_context
 from .state import forget_state, load_state
@@ -70,7 +70,7 @@ def new_pupils(school: School, run: SyncRun) -> list[Account]:
 
 @school_page(admin=True)
 def job_page(request: HttpRequest, school: School, membership: SchoolMembership, job_id: int) -> HttpResponse:
-    job = get_object_or_404(SyncJob, pk=job_id, school=school)
+    job = mark_if_abandoned(get_object_or_404(SyncJob, pk=job_id, school=school))
     state = load_state(request, school)
     if job.status not in FINISHED:
         step, done, total = job_progress(job)
@@ -104,7 +104,7 @@ def job_progress_fragment(
     request: HttpRequest, school: School, membership: SchoolMembership, job_id: int
 ) -> HttpResponse:
     """The progress text the job page polls (htmx); when the job ends, the page loads the result."""
-    job = get_object_or_404(SyncJob, pk=job_id, school=school)
+    job = mark_if_abandoned(get_object_or_404(SyncJob, pk=job_id, school=school))
     url = reverse("sync-job", args=[school.slug, job.pk])
     if job.status in FINISHED:
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
