@@ -8,7 +8,13 @@ from django.test import Client
 
 from missync.accounts.models import Account, School
 from missync.credentials.changes import reset_password
-from missync.credentials.pupils import SESSION_KEY, decoy_pin_length, ensure_state, qr_token
+from missync.credentials.pupils import (
+    SESSION_KEY,
+    decoy_pin_length,
+    ensure_state,
+    qr_token,
+    school_pin_lengths,
+)
 from missync.credentials.signin import WRONG
 
 from .conftest import SyncedSchool, pupils_with, secret_of, signed_in
@@ -187,3 +193,11 @@ def test_staff_and_pupil_sessions_do_not_mix(oak: SyncedSchool) -> None:
     client.post("/oak/", {"email": oak.admin_email, "password": "correct-horse-battery-staple"})
     assert SESSION_KEY not in client.session
     assert client.get("/oak/me/").status_code == 302
+
+
+def test_unknown_usernames_only_get_forms_the_schools_pupils_get(oak: SyncedSchool) -> None:
+    """A school whose pupils all type passwords never shows a pad to an unknown username."""
+    assert set(school_pin_lengths(oak.school)) == {None, 2, 4}  # a primary: Reception to Year 6
+    Account.objects.filter(school=oak.school, role="pupil").update(year_group="Year 5")
+    assert school_pin_lengths(oak.school) == [None]
+    assert {decoy_pin_length(oak.school, f"NoSuchPupil{n}") for n in range(50)} == {None}

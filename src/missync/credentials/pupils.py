@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from missync.accounts.crypto import decrypt_credential, encrypt_credential
 from missync.accounts.models import Account, School
+from missync.core.passwords import default_password_format
 
 from .models import PupilCredentialState
 
@@ -48,13 +49,29 @@ def picture_pin_length(pupil: Account | None) -> int | None:
     return len(plain) if plain and plain.isdigit() else None
 
 
+_PIN_LENGTHS = {"picture-pin": 4, "two-digit-picture-pin": 2}
+
+
+def school_pin_lengths(school: School) -> list[int | None]:
+    """The kinds of sign-in form the school's pupils get: None (a password box) and/or pad sizes, from
+    the password formats of the year groups on roll (the school's chosen ones, else the defaults)."""
+    years = Account.objects.filter(school=school, role="pupil", status="active").values_list(
+        "year_group", flat=True
+    )
+    chosen = school.password_formats or {}
+    formats = {chosen.get(year or "") or default_password_format(year) for year in years.distinct()}
+    kinds = {_PIN_LENGTHS.get(fmt) for fmt in formats} or {None}
+    return sorted(kinds, key=lambda kind: kind or 0)
+
+
 def decoy_pin_length(school: School, username: str) -> int | None:
-    """For an unknown username, the kind of form a real pupil might get (password box, or a pad of 4 or 2
-    pictures), chosen by a keyed hash so it is the same on every try: the form's shape never tells
+    """For an unknown username, a kind of form the school's real pupils get (a password box, or a pad of
+    4 or 2 pictures), chosen by a keyed hash so it is the same on every try: the form's shape never tells
     whether a username exists."""
     key = settings.SECRET_KEY.encode()
     digest = hmac.new(key, f"{school.pk}:{username.strip().lower()}".encode(), "sha256").digest()
-    return (None, 4, 2)[digest[0] % 3]
+    kinds = school_pin_lengths(school)
+    return kinds[digest[0] % len(kinds)]
 
 
 @cache
