@@ -22,7 +22,7 @@ from missync.connections.services import (
     stored_status,
     test_connection,
 )
-from missync.core.plan import build_plan
+from missync.core.planning import build_plan
 from missync.core.roster import SourceError
 from missync.providers.fake_oneroster_api import FakeOneRosterAPI
 from missync.providers.fake_wonde import FakeWonde

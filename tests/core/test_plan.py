@@ -9,7 +9,8 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from missync.core.plan import SUMMARY_KEYS, Plan, build_plan
+from missync.core.plan import SUMMARY_KEYS, Plan
+from missync.core.planning import build_plan
 from missync.core.roster import Group, Person, Problem, Roster
 from missync.core.snapshot import AccountValues, Choices, ClassValues, Snapshot, existing_ref
 

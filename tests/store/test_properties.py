@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from missync.accounts.apply import apply_plan, undo_last_run
 from missync.accounts.models import School
 from missync.accounts.store import load_snapshot
-from missync.core.plan import build_plan
+from missync.core.planning import build_plan
 from missync.core.roster import Group, Person, Roster
 from missync.core.snapshot import Choices
 from tests.store.helpers import school_state

@@ -13,7 +13,8 @@ from django.db import transaction
 
 from missync.core.names import clean_name
 from missync.core.passwords import PASSWORD_FORMATS, default_password_format, generate_password
-from missync.core.plan import Plan, build_plan
+from missync.core.plan import Plan
+from missync.core.planning import build_plan
 from missync.core.roster import Roster
 from missync.core.usernames import USERNAME_FORMATS, UsernameAllocator
 from missync.core.years import YEAR_GROUPS, map_year

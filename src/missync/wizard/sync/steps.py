@@ -17,7 +17,8 @@ from missync.accounts.models import School
 from missync.accounts.services import read_roster
 from missync.accounts.store import load_snapshot
 from missync.core.passwords import PASSWORD_FORMATS, generate_password
-from missync.core.plan import PersonKind, build_plan
+from missync.core.plan import PersonKind
+from missync.core.planning import build_plan
 from missync.core.roster import Roster, SourceError
 from missync.core.usernames import USERNAME_FORMATS, username_stem
 from missync.core.years import map_year, suggest_year

@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from missync.accounts.models import School
 from missync.accounts.store import load_snapshot
 from missync.core.passwords import PASSWORD_FORMATS
-from missync.core.plan import Plan, build_plan
+from missync.core.plan import Plan
+from missync.core.planning import build_plan
 from missync.core.roster import Roster
 from missync.core.snapshot import DUPLICATE_DECISIONS
 from missync.core.usernames import USERNAME_FORMATS
