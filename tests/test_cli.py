@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from django.core import mail
 
 from missync.cli import main
+from missync.core.passwords import COLOURS
 from missync.core.plan import SUMMARY_KEYS
 from missync.sample import generate_school, write_oneroster, write_spreadsheet
 
@@ -103,12 +104,12 @@ def test_settings_are_remembered_and_used(cli: CliRunner, export: str) -> None:
     users = json.loads(run(cli, "users", "oak", "--json", "--show-passwords"))
     year3 = [u for u in users if u["year_group"] == "Year 3"]
     assert year3 and all(u["username"].startswith(u["forename"][:1]) for u in year3)
-    colours = {"Red", "Blue", "Green", "Yellow", "Pink", "Purple", "Orange"}
-    assert any(any(u["password"].startswith(c) for c in colours) for u in year3)
-    groups = {g for u in users for g in u["groups"]}
-    assert groups <= {"Choir", "Y5 Maths Set 1"} | {u["registration_group"] for u in users} | {
-        g for u in users if u["role"] == "staff" for g in u["groups"]
-    }
+    assert all(
+        any(u["password"].startswith(colour) for colour in COLOURS) for u in year3
+    )  # every Year 3 pupil got the chosen format
+    pupil_groups = {g for u in users if u["role"] == "pupil" for g in u["groups"]}
+    # only the chosen subject groups were imported (the export has others too)
+    assert pupil_groups == {"Choir", "Y5 Maths Set 1"}
 
 
 def test_bad_input_is_one_clear_line_and_exit_1(cli: CliRunner, tmp_path: Path) -> None:
